@@ -1,0 +1,38 @@
+"""DRF authentication: `Authorization: Bearer <token>` resolved against Redis sessions."""
+from __future__ import annotations
+
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.exceptions import AuthenticationFailed
+
+from accounts.middleware import resolve_session
+
+
+def bearer_token(request) -> str | None:
+    """Return the bearer token of a request, or None when it carries none."""
+    header = get_authorization_header(request).split()
+    if not header or header[0].lower() != b"bearer":
+        return None
+    if len(header) != 2:
+        raise AuthenticationFailed("Malformed Authorization header; use 'Bearer <token>'.")
+    try:
+        return header[1].decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise AuthenticationFailed("The token contains invalid characters.") from exc
+
+
+class BearerSessionAuthentication(BaseAuthentication):
+    """Authenticate with a session token; one Redis round trip, shared with the middleware."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        token = bearer_token(request)
+        if token is None:
+            return None
+        user = resolve_session(request._request, token)
+        if user is None:
+            raise AuthenticationFailed("The session is invalid or has expired.")
+        return user, token
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'

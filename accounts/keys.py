@@ -1,0 +1,60 @@
+"""Keys owned by the accounts app.
+
+| key                              | type   | TTL                                   | contents                                      |
+|----------------------------------|--------|---------------------------------------|-----------------------------------------------|
+| qb:user:{uid}                    | hash   | none (profile stays)                  | id, username, total_score, quizzes_solved, created_at, role |
+| qb:user:{uid}:password           | string | none                                  | Django password hash                          |
+| qb:users:by-name                 | hash   | none                                  | lower(username) -> uid (the atomic name claim)|
+| qb:users:names                   | hash   | none                                  | uid -> username (joins for leaderboards)      |
+| qb:users:last-seen               | zset   | none                                  | uid -> last authenticated activity (epoch s)  |
+| qb:session:{sha256(token)}       | hash   | idle 30 min, never past the 24 h cap  | uid, created, seen, abs (epoch ms)            |
+| qb:user:{uid}:sessions           | zset   | until the newest session's 24 h cap   | session id -> absolute expiry (epoch ms)      |
+| qb:ws-ticket:{sha256(ticket)}    | string | 30 s, deleted on first use            | session id                                    |
+
+Tokens are "<uid>.<secret>"; only their SHA-256 is stored.
+Pub/Sub channel `qb:sessions:ended` carries `{"user_id", "session_ids"}` when sessions end.
+"""
+from __future__ import annotations
+
+from config.keys import digest, key
+
+
+def user_profile(user_id: str) -> str:
+    return key("user", user_id)
+
+
+def user_password(user_id: str) -> str:
+    return key("user", user_id, "password")
+
+
+def user_sessions(user_id: str) -> str:
+    return key("user", user_id, "sessions")
+
+
+def users_by_name() -> str:
+    return key("users", "by-name")
+
+
+def users_names() -> str:
+    return key("users", "names")
+
+
+def users_last_seen() -> str:
+    return key("users", "last-seen")
+
+
+def session(session_id: str) -> str:
+    return key("session", session_id)
+
+
+def session_id_for(token: str) -> str:
+    """The stored id of a session is the SHA-256 of its token: a Redis dump yields no token."""
+    return digest(token)
+
+
+def ws_ticket(ticket: str) -> str:
+    return key("ws-ticket", digest(ticket))
+
+
+def sessions_ended_channel() -> str:
+    return key("sessions", "ended")

@@ -1,0 +1,22 @@
+-- Create a session and index it under its user, with its TTL, in one round trip.
+-- KEYS[1] session hash   KEYS[2] user's session index (zset)   KEYS[3] users:last-seen zset
+-- ARGV[1] session id  ARGV[2] user id
+-- ARGV[3] idle timeout (s)  ARGV[4] absolute lifetime (s)  ARGV[5] now in ms ("" = Redis TIME)
+-- Returns {created_ms, absolute_expiry_ms}.
+local now = tonumber(ARGV[5])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local idle_ms = tonumber(ARGV[3]) * 1000
+local abs = now + tonumber(ARGV[4]) * 1000
+redis.call('HSET', KEYS[1], 'uid', ARGV[2], 'created', now, 'seen', now, 'abs', abs)
+redis.call('PEXPIRE', KEYS[1], math.min(idle_ms, abs - now))
+-- Absolutely expired entries can never come back; drop them while we are here.
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+redis.call('ZADD', KEYS[2], abs, ARGV[1])
+-- The index lives as long as its longest-lived session could.
+local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+redis.call('PEXPIREAT', KEYS[2], tonumber(newest[2]))
+redis.call('ZADD', KEYS[3], math.floor(now / 1000), ARGV[2])
+return {now, abs}

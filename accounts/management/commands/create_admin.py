@@ -1,0 +1,31 @@
+"""`manage.py create_admin USERNAME --password PASSWORD`: create or promote an admin."""
+from django.core.management.base import BaseCommand, CommandError
+from rest_framework.exceptions import ValidationError
+
+from accounts import services
+from accounts.apis import Credentials
+from config.exceptions import Conflict
+from config.redis import redis_client
+from accounts import keys
+
+
+class Command(BaseCommand):
+    help = "Create an admin user, or promote an existing user to admin (non-interactive)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--password", required=True)
+
+    def handle(self, *args, username: str, password: str, **options):
+        data = Credentials(data={"username": username, "password": password})
+        try:
+            data.is_valid(raise_exception=True)
+        except ValidationError as exc:
+            raise CommandError(f"invalid input: {exc.detail}") from exc
+        try:
+            user = services.user_create(username=username, password=password, role=services.ROLE_ADMIN)
+            self.stdout.write(f"created admin {user['username']} ({user['id']})")
+        except Conflict:
+            user_id = redis_client().hget(keys.users_by_name(), username.lower())
+            services.user_set_role(user_id=user_id, role=services.ROLE_ADMIN)
+            self.stdout.write(f"promoted {username} ({user_id}) to admin")

@@ -1,0 +1,56 @@
+"""Reads for accounts: profiles and session listings."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from accounts import keys
+from config.redis import redis_client
+from leaderboard import keys as lb_keys
+
+
+def _iso_ms(ms: int | str | None) -> str | None:
+    if ms is None:
+        return None
+    dt = datetime.fromtimestamp(int(ms) / 1000, tz=timezone.utc)
+    return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def user_profile(*, user_id: str) -> dict | None:
+    """Return {id, username, total_score, quizzes_solved, rank} or None (one round trip)."""
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.hgetall(keys.user_profile(user_id))
+    pipe.zrevrank(lb_keys.board("all"), user_id)
+    profile, rank = pipe.execute()
+    if not profile:
+        return None
+    return {
+        "id": profile["id"],
+        "username": profile["username"],
+        "total_score": int(profile.get("total_score", 0)),
+        "quizzes_solved": int(profile.get("quizzes_solved", 0)),
+        "rank": None if rank is None else rank + 1,
+    }
+
+
+def user_sessions(*, user_id: str, current_session_id: str | None = None) -> list[dict]:
+    """List the user's live sessions, newest first (two round trips)."""
+    client = redis_client()
+    session_ids = client.zrevrange(keys.user_sessions(user_id), 0, -1)
+    pipe = client.pipeline(transaction=False)
+    for sid in session_ids:
+        pipe.hmget(keys.session(sid), "created", "seen")
+    rows = pipe.execute() if session_ids else []
+    sessions = []
+    for sid, (created, seen) in zip(session_ids, rows):
+        if created is None:
+            continue  # expired; the index is pruned on login and by the sweep
+        sessions.append(
+            {
+                "id": sid[:16],
+                "created_at": _iso_ms(created),
+                "last_seen_at": _iso_ms(seen),
+                "current": sid == current_session_id,
+            }
+        )
+    sessions.sort(key=lambda s: s["created_at"], reverse=True)
+    return sessions

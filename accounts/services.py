@@ -1,0 +1,227 @@
+"""Writes for accounts: registration, sessions, tickets, roles."""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+
+from accounts import keys
+from accounts.user import RedisUser
+from config.exceptions import Conflict
+from config.redis import LuaScript, redis_client
+
+_LUA = Path(__file__).parent / "lua"
+_register = LuaScript(_LUA / "register.lua")
+_session_create = LuaScript(_LUA / "session_create.lua")
+_session_touch = LuaScript(_LUA / "session_touch.lua")
+
+ROLE_USER = "user"
+ROLE_ADMIN = "admin"
+
+
+USER_ID_RE = re.compile(r"[0-9a-f]{16}")
+
+
+class InvalidCredentials(Exception):
+    """Unknown user or wrong password (deliberately indistinguishable)."""
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    session_id: str
+    expires_in: int
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _now_arg(now_ms: int | None) -> str:
+    return "" if now_ms is None else str(int(now_ms))
+
+
+def user_create(*, username: str, password: str, role: str = ROLE_USER) -> dict:
+    """Create a user, claiming the name atomically; raise Conflict if it is taken."""
+    user_id = secrets.token_hex(8)
+    created = _register(
+        keys=[
+            keys.users_by_name(),
+            keys.user_profile(user_id),
+            keys.user_password(user_id),
+            keys.users_names(),
+        ],
+        args=[username.lower(), user_id, username, make_password(password), _now_iso(), role],
+    )
+    if not created:
+        raise Conflict("That username is taken.", details={"field": "username"})
+    return {"id": user_id, "username": username}
+
+
+def user_authenticate(*, username: str, password: str) -> dict:
+    """Return the profile for valid credentials, or raise InvalidCredentials."""
+    client = redis_client()
+    user_id = client.hget(keys.users_by_name(), username.lower())
+    if user_id is None:
+        make_password(password)  # same work as a real check, so timing reveals nothing
+        raise InvalidCredentials
+    pipe = client.pipeline(transaction=False)
+    pipe.get(keys.user_password(user_id))
+    pipe.hmget(keys.user_profile(user_id), "id", "username", "role")
+    encoded, (uid, name, role) = pipe.execute()
+    if not encoded or not check_password(password, encoded):
+        raise InvalidCredentials
+    return {"id": uid, "username": name, "role": role or ROLE_USER}
+
+
+def _token_user_id(token: str) -> str | None:
+    """Tokens are "<user id>.<secret>"; the id lets one script read session and profile."""
+    user_id, sep, secret = token.partition(".")
+    if not sep or not USER_ID_RE.fullmatch(user_id) or not (20 <= len(secret) <= 128):
+        return None
+    return user_id
+
+
+def session_create(*, user: dict, now_ms: int | None = None) -> NewSession:
+    """Open a session for `user`; Redis stores only the token's SHA-256."""
+    token = f"{user['id']}.{secrets.token_urlsafe(32)}"
+    session_id = keys.session_id_for(token)
+    _session_create(
+        keys=[keys.session(session_id), keys.user_sessions(user["id"]), keys.users_last_seen()],
+        args=[
+            session_id,
+            user["id"],
+            settings.SESSION_IDLE_SECONDS,
+            settings.SESSION_MAX_AGE_SECONDS,
+            _now_arg(now_ms),
+        ],
+    )
+    sessions_prune(user_id=user["id"])
+    expires_in = min(settings.SESSION_IDLE_SECONDS, settings.SESSION_MAX_AGE_SECONDS)
+    return NewSession(token=token, session_id=session_id, expires_in=expires_in)
+
+
+def session_touch(*, token: str, now_ms: int | None = None) -> RedisUser | None:
+    """Resolve a token to its user, sliding the idle timeout; None when not a live session."""
+    user_id = _token_user_id(token)
+    if user_id is None:
+        return None
+    session_id = keys.session_id_for(token)
+    row = _session_touch(
+        keys=[keys.session(session_id), keys.user_profile(user_id), keys.users_last_seen()],
+        args=[
+            settings.SESSION_IDLE_SECONDS,
+            settings.ACTIVITY_WRITE_INTERVAL_SECONDS,
+            user_id,
+            _now_arg(now_ms),
+        ],
+    )
+    if row is None:
+        return None
+    uid, username, role, created, abs_ms, ttl_ms = row
+    return RedisUser(
+        id=uid,
+        username=username or "",
+        role=role or ROLE_USER,
+        session_id=session_id,
+        session_created_ms=int(created),
+        session_expires_at_ms=int(abs_ms),
+        session_ttl_ms=int(ttl_ms),
+    )
+
+
+def sessions_end(*, user_id: str, session_ids: list[str]) -> None:
+    """End the given sessions now and tell connected sockets (one MULTI)."""
+    if not session_ids:
+        return
+    pipe = redis_client().pipeline(transaction=True)
+    pipe.delete(*(keys.session(sid) for sid in session_ids))
+    pipe.zrem(keys.user_sessions(user_id), *session_ids)
+    pipe.publish(
+        keys.sessions_ended_channel(),
+        json.dumps({"user_id": user_id, "session_ids": session_ids}),
+    )
+    pipe.execute()
+
+
+def sessions_end_all(*, user_id: str) -> list[str]:
+    """End every session of a user, including one created while we read the index."""
+    index = keys.user_sessions(user_id)
+    ended: list[str] = []
+
+    def _end(pipe) -> None:
+        ended[:] = pipe.zrange(index, 0, -1)
+        pipe.multi()
+        if ended:
+            pipe.delete(*(keys.session(sid) for sid in ended))
+        pipe.delete(index)
+        pipe.publish(
+            keys.sessions_ended_channel(),
+            json.dumps({"user_id": user_id, "session_ids": ended}),
+        )
+
+    # WATCH the index: a login racing this call makes the transaction retry, not survive.
+    redis_client().transaction(_end, index)
+    return ended
+
+
+def sessions_prune(*, user_id: str) -> list[str]:
+    """Drop index entries whose session expired; end the oldest beyond the per-user cap."""
+    client = redis_client()
+    index = keys.user_sessions(user_id)
+    session_ids = client.zrange(index, 0, -1)
+    if not session_ids:
+        return []
+    pipe = client.pipeline(transaction=False)
+    for sid in session_ids:
+        pipe.exists(keys.session(sid))
+    alive = pipe.execute()
+    dead = [sid for sid, ok in zip(session_ids, alive) if not ok]
+    if dead:
+        client.zrem(index, *dead)
+    live = [sid for sid, ok in zip(session_ids, alive) if ok]
+    excess = len(live) - settings.SESSIONS_PER_USER_MAX
+    if excess > 0:
+        sessions_end(user_id=user_id, session_ids=live[:excess])
+    return dead
+
+
+def ws_ticket_create(*, user: RedisUser) -> tuple[str, int]:
+    """Issue a one-time WebSocket ticket bound to the caller's session."""
+    ticket = secrets.token_urlsafe(32)
+    ttl = settings.WS_TICKET_SECONDS
+    value = json.dumps({"session_id": user.session_id, "user_id": user.id})
+    redis_client().set(keys.ws_ticket(ticket), value, ex=ttl)
+    return ticket, ttl
+
+
+def ws_ticket_redeem(*, ticket: str) -> dict | None:
+    """Consume a ticket (GETDEL: a second use finds nothing); None if unknown, used or expired.
+
+    Returns {"session_id", "user_id", "username"} only while the session is still alive.
+    """
+    if not ticket or len(ticket) > 128:
+        return None
+    client = redis_client()
+    raw = client.getdel(keys.ws_ticket(ticket))
+    if raw is None:
+        return None
+    data = json.loads(raw)
+    pipe = client.pipeline(transaction=False)
+    pipe.hget(keys.session(data["session_id"]), "uid")
+    pipe.hget(keys.user_profile(data["user_id"]), "username")
+    uid, username = pipe.execute()
+    if uid != data["user_id"]:
+        return None
+    return {"session_id": data["session_id"], "user_id": uid, "username": username}
+
+
+def user_set_role(*, user_id: str, role: str) -> None:
+    """Change a user's role; sessions read it from the profile, so it applies at once."""
+    redis_client().hset(keys.user_profile(user_id), "role", role)

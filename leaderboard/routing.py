@@ -1,0 +1,2 @@
+"""WebSocket routes (filled in by the real-time work)."""
+websocket_urlpatterns: list = []

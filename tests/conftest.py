@@ -1,0 +1,54 @@
+"""Shared fixtures: a real Redis (tests.redis_server), flushed before every test."""
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from config.redis import redis_client, reset_clients
+
+
+@pytest.fixture(autouse=True)
+def _fast_hasher(settings):
+    # PBKDF2 at production cost dominates a suite that logs in hundreds of times.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def redis(settings):
+    """The test Redis, empty at the start of every test."""
+    reset_clients()
+    client = redis_client()
+    client.flushall()
+    yield client
+    reset_clients()
+
+
+@pytest.fixture
+def api() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(api):
+    """Register and log in a user; returns {id, username, password, token}."""
+
+    def _make(username: str = "alice", password: str = "correct-horse-1") -> dict:
+        resp = api.post("/api/v1/auth/register", {"username": username, "password": password}, format="json")
+        assert resp.status_code == 201, resp.content
+        login = api.post("/api/v1/auth/login", {"username": username, "password": password}, format="json")
+        assert login.status_code == 200, login.content
+        return {**resp.json(), "password": password, "token": login.json()["token"]}
+
+    return _make
+
+
+@pytest.fixture
+def auth_client():
+    """An APIClient carrying a user's bearer token."""
+
+    def _client(token: str) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client
+
+    return _client
