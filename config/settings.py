@@ -140,6 +140,28 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 
+# --- Rate limits (ratelimit app) --------------------------------------------------------------
+RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+RATELIMIT_SUBMISSIONS_RATE = env_str("RATELIMIT_SUBMISSIONS_RATE", "5/60s")
+RATELIMIT_SUBMISSIONS_ALGORITHM = env_str("RATELIMIT_SUBMISSIONS_ALGORITHM", "sliding")
+RATELIMIT_LOGIN_FAILURES_RATE = env_str("RATELIMIT_LOGIN_FAILURES_RATE", "10/15m")
+RATELIMIT_AUTH_IP_RATE = env_str("RATELIMIT_AUTH_IP_RATE", "300/m")
+RATELIMIT_TRUSTED_PROXY_HOPS = env_int("RATELIMIT_TRUSTED_PROXY_HOPS", 0)
+RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", False)
+# (end of rate limits)
+
+# --- Quizzes and scoring (quizzes app) --------------------------------------------------------
+RESULTS_CACHE_SECONDS = env_int("RESULTS_CACHE_SECONDS", 60)
+IDEMPOTENCY_KEY_SECONDS = env_int("IDEMPOTENCY_KEY_SECONDS", 24 * 60 * 60)
+# (end of quizzes)
+
+# --- Leaderboard and real time (leaderboard app) ------------------------------------------------
+EVENTS_STREAM_MAXLEN = env_int("EVENTS_STREAM_MAXLEN", 10_000)
+# (end of leaderboard)
+
+# --- Operations ------------------------------------------------------------------------------
+# (end of operations)
+
 # --- Django REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerSessionAuthentication"],
