@@ -52,3 +52,52 @@ def auth_client():
         return client
 
     return _client
+
+
+class RoundTrips:
+    """Counts Redis round trips (one per command or pipeline sent) made by this process."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def reset(self) -> None:
+        self.count = 0
+
+
+@pytest.fixture
+def roundtrips(monkeypatch) -> RoundTrips:
+    """Count every packet batch written to any Redis connection: a pipeline is one trip."""
+    import redis.connection
+
+    counter = RoundTrips()
+    original = redis.connection.AbstractConnection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        counter.count += 1
+        return original(self, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    return counter
+
+
+@pytest.fixture
+def daphne_factory():
+    """Start real daphne processes (HTTP + WebSockets) on free ports; env overrides per server."""
+    from tests.processes import DaphneServer
+
+    servers = []
+
+    def _start(**env: str) -> "DaphneServer":
+        server = DaphneServer(env=env).start()
+        servers.append(server)
+        return server
+
+    yield _start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def daphne(daphne_factory):
+    """One real daphne process on the test Redis."""
+    return daphne_factory()
