@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from config.exceptions import NotAuthenticated, NotFound
+from ratelimit.throttles import AuthIpRateThrottle, LoginFailureThrottle
 
 USERNAME_RE = r"^[A-Za-z0-9_.\-]{3,32}\Z"
 
@@ -53,6 +54,7 @@ class RegisterApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [AuthIpRateThrottle]
 
     @extend_schema(request=Credentials, responses={201: UserOut})
     def post(self, request):
@@ -67,6 +69,7 @@ class LoginApi(APIView):
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
+    throttle_classes = [AuthIpRateThrottle]
 
     class LoginOut(serializers.Serializer):
         token = serializers.CharField()
@@ -77,10 +80,13 @@ class LoginApi(APIView):
     def post(self, request):
         data = Credentials(data=request.data)
         data.is_valid(raise_exception=True)
+        failures = LoginFailureThrottle(username=data.validated_data["username"])
+        failures.check(request, self)  # 429 while this username has too many recent failures
         try:
             user = services.user_authenticate(**data.validated_data)
         except services.InvalidCredentials:
-            raise NotAuthenticated("Invalid username or password.")
+            raise NotAuthenticated("Invalid username or password.")  # its slot stays: a failure
+        failures.forgive(request)  # a right password is no failure: give the slot back
         session = services.session_create(user=user)
         body = {"token": session.token, "expires_in": session.expires_in, "user": user}
         return Response(self.LoginOut(body).data)

@@ -1,9 +1,154 @@
-"""DRF throttles backed by the Redis limiters (placeholder until the limiter lands)."""
+"""DRF throttles on the Redis limiters: DRF's interface, the counting done atomically in Redis.
+
+Each throttle is one EVALSHA per request. Its answer is recorded on the request, and
+`ratelimit.headers.RateLimitHeadersMiddleware` turns the tightest answer into headers.
+When Redis is unreachable the failure policy decides: RATELIMIT_FAIL_OPEN off (the default)
+lets the error become a 503; on, the request is admitted and a warning logged.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Callable, TypeVar
+
+from django.conf import settings
+from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
+from config.exceptions import REDIS_DOWN
+from ratelimit import keys
+from ratelimit.clientip import client_ip
+from ratelimit.headers import result_record, result_replace
+from ratelimit.limiters import LimitResult, Rate, limiter_for, parse_rate
 
-class SubmissionRateThrottle(BaseThrottle):
-    """Per-user submission limit. Placeholder: admits everything."""
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _no_clock() -> int | None:
+    return None
+
+
+def under_failure_policy(call: Callable[[], T], scope: str) -> T | None:
+    """Run a limiter call; when Redis is unreachable, re-raise (503) or, failing open, return None."""
+    try:
+        return call()
+    except REDIS_DOWN as exc:
+        if not settings.RATELIMIT_FAIL_OPEN:
+            raise
+        logger.warning("rate limit %r not enforced, Redis unreachable (RATELIMIT_FAIL_OPEN): %s", scope, exc)
+        return None
+
+
+class RedisRateThrottle(BaseThrottle):
+    """DRF's throttle interface (`scope`, `rate`, `parse_rate`, `get_cache_key`, `allow_request`,
+    `wait`) over a fixed or sliding window limiter; a rejected attempt is not counted."""
+
+    scope = ""
+    rate_setting = ""  # the settings name holding this throttle's rate, e.g. "5/60s"
+    algorithm = "sliding"
+    # Epoch ms handed to the limiter; None lets the script read Redis TIME. Tests inject a clock.
+    timer: Callable[[], int | None] = staticmethod(_no_clock)
+
+    def __init__(self) -> None:
+        self.rate = self.get_rate()
+        self.parsed_rate: Rate = self.parse_rate(self.rate)
+        self.limiter = limiter_for(self.get_algorithm())
+        self.result: LimitResult | None = None
+
+    def get_rate(self) -> str:
+        return getattr(settings, self.rate_setting)
+
+    def get_algorithm(self) -> str:
+        return self.algorithm
+
+    def parse_rate(self, rate: str) -> Rate:
+        return parse_rate(rate)
+
+    def get_ident(self, request) -> str:
+        """The client address, trusting only RATELIMIT_TRUSTED_PROXY_HOPS proxies."""
+        return client_ip(request.META)
+
+    def get_cache_key(self, request, view) -> str | None:
+        """The limiter key for this request, or None to leave it unlimited."""
+        raise NotImplementedError
 
     def allow_request(self, request, view) -> bool:
-        return True
+        if not settings.RATELIMIT_ENABLED:
+            return True
+        key = self.get_cache_key(request, view)
+        if key is None:
+            return True
+        result = under_failure_policy(
+            lambda: self.limiter.hit(key=key, rate=self.parsed_rate, now_ms=self.timer()), self.scope
+        )
+        if result is None:
+            return True
+        self.result = result
+        result_record(request, result)
+        return result.allowed
+
+    def wait(self) -> float | None:
+        if self.result is None or self.result.allowed:
+            return None
+        return float(self.result.retry_after)
+
+
+class SubmissionRateThrottle(RedisRateThrottle):
+    """Quiz submissions per user: RATELIMIT_SUBMISSIONS_RATE, sliding or fixed by setting."""
+
+    scope = keys.SUBMISSIONS
+    rate_setting = "RATELIMIT_SUBMISSIONS_RATE"
+
+    def get_algorithm(self) -> str:
+        return settings.RATELIMIT_SUBMISSIONS_ALGORITHM
+
+    def get_cache_key(self, request, view) -> str | None:
+        user = request.user
+        if not getattr(user, "is_authenticated", False):
+            return None  # the endpoint answers 401 before throttling; nothing to count
+        return keys.submissions(user.id, self.limiter.algorithm)
+
+
+class AuthIpRateThrottle(RedisRateThrottle):
+    """Login and register calls per client address, one shared budget: RATELIMIT_AUTH_IP_RATE."""
+
+    scope = keys.AUTH_IP
+    rate_setting = "RATELIMIT_AUTH_IP_RATE"
+
+    def get_cache_key(self, request, view) -> str:
+        return keys.auth_ip(self.get_ident(request), self.limiter.algorithm)
+
+
+class LoginFailureThrottle(RedisRateThrottle):
+    """Failed logins per username: RATELIMIT_LOGIN_FAILURES_RATE.
+
+    Every attempt takes a slot before the password is checked, so parallel guesses cannot
+    overrun the limit; a correct password gives its slot back (`forgive`). Used by the login
+    view once the body is valid (the username comes from it), not as a `throttle_classes` entry.
+    """
+
+    scope = keys.LOGIN_FAILURES
+    rate_setting = "RATELIMIT_LOGIN_FAILURES_RATE"
+    algorithm = "sliding"  # `forgive` removes one entry, which only a sliding log has
+
+    def __init__(self, username: str) -> None:
+        super().__init__()
+        self.username = username
+
+    def get_cache_key(self, request, view) -> str:
+        return keys.login_failures(self.username, self.limiter.algorithm)
+
+    def check(self, request, view) -> None:
+        """Take a slot for this attempt, or raise Throttled (429) while the username is blocked."""
+        if not self.allow_request(request, view):
+            raise Throttled(wait=self.wait())
+
+    def forgive(self, request) -> None:
+        """Give back this attempt's slot: the password was right, so it was no failure."""
+        result = self.result
+        if result is None or result.attempt_id is None:
+            return
+        removed = under_failure_policy(lambda: self.limiter.release(results=[result]), self.scope)
+        if removed:
+            self.result = result.given_back()
+            result_replace(request, result, self.result)
