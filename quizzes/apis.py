@@ -1,0 +1,251 @@
+"""Thin DRF views for quizzes, submissions and results: parse, call a service, serialize."""
+from __future__ import annotations
+
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.exceptions import ApplicationError, NotFound
+from quizzes import selectors, services
+from quizzes.permissions import IsAdminOrReadOnly
+from quizzes.results import results_fetch
+from ratelimit.throttles import SubmissionRateThrottle
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY_MAX = 255
+
+
+class QuestionIn(serializers.Serializer):
+    text = serializers.CharField()
+    choices = serializers.ListField(child=serializers.CharField(), min_length=2, max_length=10)
+    answer = serializers.IntegerField(min_value=0)
+    points = serializers.IntegerField(min_value=1, max_value=1000)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs["answer"] >= len(attrs["choices"]):
+            raise serializers.ValidationError({"answer": ["Must be the index of one of the choices."]})
+        return attrs
+
+
+class QuizIn(serializers.Serializer):
+    title = serializers.CharField(min_length=1, max_length=200)
+    questions = QuestionIn(many=True, min_length=1, max_length=50)
+
+
+class QuizPatchIn(QuizIn):
+    # Optional fields rather than `partial=True`, which would also skip required fields inside
+    # each question; a PATCH that sends questions sends them whole.
+    title = serializers.CharField(min_length=1, max_length=200, required=False)
+    questions = QuestionIn(many=True, min_length=1, max_length=50, required=False)
+
+
+class QuestionOut(serializers.Serializer):
+    text = serializers.CharField()
+    choices = serializers.ListField(child=serializers.CharField())
+    points = serializers.IntegerField()
+
+
+class QuestionWithAnswerOut(QuestionOut):
+    answer = serializers.IntegerField()
+
+
+class QuizSummaryOut(serializers.Serializer):
+    id = serializers.CharField()
+    title = serializers.CharField()
+    question_count = serializers.IntegerField()
+    max_score = serializers.IntegerField()
+    version = serializers.IntegerField()
+    updated_at = serializers.CharField()
+
+
+class QuizOut(QuizSummaryOut):
+    """A quiz as anyone may see it: no answers (the field is not even declared)."""
+
+    created_at = serializers.CharField()
+    questions = QuestionOut(many=True)
+
+
+class QuizAdminOut(QuizOut):
+    questions = QuestionWithAnswerOut(many=True)
+
+
+def _quiz_out(quiz: dict, user) -> dict:
+    """Serialize a quiz with answers for admins only."""
+    serializer = QuizAdminOut if getattr(user, "is_admin", False) else QuizOut
+    return serializer(quiz).data
+
+
+class QuizListApi(APIView):
+    """List quizzes (any user) or create one (admins)."""
+
+    permission_classes = [IsAuthenticated, IsAdminOrReadOnly]
+
+    @extend_schema(responses={200: QuizSummaryOut(many=True)})
+    def get(self, request):
+        return Response(QuizSummaryOut(selectors.quiz_list(), many=True).data)
+
+    @extend_schema(request=QuizIn, responses={201: QuizAdminOut})
+    def post(self, request):
+        data = QuizIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        quiz = services.quiz_create(**data.validated_data)
+        return Response(QuizAdminOut(quiz).data, status=status.HTTP_201_CREATED)
+
+
+class QuizDetailApi(APIView):
+    """Read a quiz (answers for admins only); replace, patch or delete it (admins)."""
+
+    permission_classes = [IsAuthenticated, IsAdminOrReadOnly]
+
+    @extend_schema(responses={200: OpenApiResponse(QuizOut, description="Admins also get each answer.")})
+    def get(self, request, quiz_id: str):
+        quiz = selectors.quiz_get(quiz_id=quiz_id)
+        if quiz is None:
+            raise NotFound("Quiz not found.")
+        return Response(_quiz_out(quiz, request.user))
+
+    @extend_schema(request=QuizIn, responses={200: QuizAdminOut})
+    def put(self, request, quiz_id: str):
+        return self._update(request, quiz_id, QuizIn, partial=False)
+
+    @extend_schema(request=QuizPatchIn, responses={200: QuizAdminOut})
+    def patch(self, request, quiz_id: str):
+        return self._update(request, quiz_id, QuizPatchIn, partial=True)
+
+    def _update(self, request, quiz_id: str, serializer: type, *, partial: bool) -> Response:
+        data = serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        quiz = services.quiz_update(quiz_id=quiz_id, changes=data.validated_data, partial=partial)
+        return Response(QuizAdminOut(quiz).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, quiz_id: str):
+        services.quiz_delete(quiz_id=quiz_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _idempotency_key(request) -> str | None:
+    """Return the request's Idempotency-Key, or None; reject one that is empty or odd."""
+    value = request.headers.get(IDEMPOTENCY_HEADER)
+    if value is None:
+        return None
+    if not (0 < len(value) <= IDEMPOTENCY_KEY_MAX and value.isascii() and value.isprintable()):
+        raise ApplicationError(
+            f"{IDEMPOTENCY_HEADER} must be 1-{IDEMPOTENCY_KEY_MAX} printable ASCII characters.",
+            details={"header": IDEMPOTENCY_HEADER},
+        )
+    return value
+
+
+class QuizSubmissionsApi(APIView):
+    """Submit answers; scoring happens on the worker. Accepting costs one Redis round trip here."""
+
+    throttle_classes = [SubmissionRateThrottle]
+
+    class SubmissionIn(serializers.Serializer):
+        answers = serializers.ListField(
+            child=serializers.IntegerField(min_value=0, max_value=9), min_length=1, max_length=50
+        )
+
+    class AcceptedOut(serializers.Serializer):
+        id = serializers.CharField()
+        status = serializers.CharField()
+        status_url = serializers.CharField()
+
+    @extend_schema(
+        request=SubmissionIn,
+        responses={202: AcceptedOut},
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
+                description="Repeat with the same body for the same submission; another body: 422.",
+            ),
+            OpenApiParameter(
+                "Idempotent-Replayed", str, OpenApiParameter.HEADER, response=[202], enum=["true"],
+                description="Sent when the answer is the replay of an earlier submission.",
+            ),
+        ],
+    )
+    def post(self, request, quiz_id: str):
+        data = self.SubmissionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        accepted = services.submission_create(
+            user_id=request.user.id,
+            quiz_id=quiz_id,
+            answers=data.validated_data["answers"],
+            idempotency_key=_idempotency_key(request),
+        )
+        body = {
+            "id": accepted.id,
+            "status": "queued",  # a replay repeats the first answer, as an idempotent retry should
+            "status_url": reverse("submission-detail", args=[accepted.id]),
+        }
+        headers = {"Idempotent-Replayed": "true"} if accepted.replayed else None
+        return Response(self.AcceptedOut(body).data, status=status.HTTP_202_ACCEPTED, headers=headers)
+
+
+class SubmissionDetailApi(APIView):
+    """A submission's status and score, for its owner only (anyone else gets 404)."""
+
+    class SubmissionOut(serializers.Serializer):
+        id = serializers.CharField()
+        quiz_id = serializers.CharField()
+        status = serializers.ChoiceField(choices=["queued", "processed", "failed"])
+        score = serializers.IntegerField(allow_null=True)
+        max_score = serializers.IntegerField(allow_null=True)
+        correct = serializers.IntegerField(allow_null=True, help_text="Questions answered right.")
+        created_at = serializers.CharField()
+        processed_at = serializers.CharField(allow_null=True)
+        reason = serializers.CharField(allow_null=True, help_text="Why scoring failed.")
+
+    @extend_schema(responses={200: SubmissionOut})
+    def get(self, request, submission_id: str):
+        submission = selectors.submission_get(submission_id=submission_id, user_id=request.user.id)
+        if submission is None:
+            raise NotFound("Submission not found.")
+        return Response(self.SubmissionOut(submission).data)
+
+
+class BucketOut(serializers.Serializer):
+    min = serializers.IntegerField()
+    max = serializers.IntegerField()
+    count = serializers.IntegerField()
+
+
+class QuestionRateOut(serializers.Serializer):
+    index = serializers.IntegerField()
+    correct_rate = serializers.FloatField()
+
+
+class ScorerOut(serializers.Serializer):
+    user_id = serializers.CharField()
+    username = serializers.CharField()
+    score = serializers.IntegerField()
+
+
+class ResultsOut(serializers.Serializer):
+    quiz_id = serializers.CharField()
+    version = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+    unique_users = serializers.IntegerField()
+    average_score = serializers.FloatField()
+    score_histogram = BucketOut(many=True)
+    per_question = QuestionRateOut(many=True)
+    top = ScorerOut(many=True)
+
+
+class QuizResultsApi(APIView):
+    """Aggregate results of the quiz's current version, cached (see quizzes/results.py)."""
+
+    @extend_schema(
+        responses={200: ResultsOut},
+        parameters=[
+            OpenApiParameter("X-Cache", str, OpenApiParameter.HEADER, response=True, enum=["HIT", "MISS"])
+        ],
+    )
+    def get(self, request, quiz_id: str):
+        results = results_fetch(quiz_id=quiz_id)
+        return Response(ResultsOut(results.body).data, headers={"X-Cache": results.cache})

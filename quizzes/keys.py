@@ -1,0 +1,78 @@
+"""Keys owned by the quizzes app.
+
+| key                                | type   | TTL                                  | contents                                            |
+|------------------------------------|--------|--------------------------------------|-----------------------------------------------------|
+| qb:quizzes                         | zset   | none                                 | quiz id -> created_at (epoch ms): the quiz index    |
+| qb:quiz:{qid}                      | hash   | none (deleted with the quiz)         | id, title, version, question_count, max_score, shape ("4,3,2": choices per question, read by Lua), questions (JSON with answers), created_at, updated_at |
+| qb:quiz:{qid}:versions             | hash   | none; a field lives while referenced | version -> answer key JSON {answers, points}: the current version, plus old ones while a queued submission needs them |
+| qb:quiz:{qid}:pending              | hash   | none; fields removed at zero         | version -> submissions of that version not yet scored |
+| qb:quiz:{qid}:submissions          | zset   | none (deleted with the quiz)         | submission id -> created_at (epoch ms), for results |
+| qb:quiz:{qid}:results              | hash   | RESULTS_CACHE_SECONDS (60 s)         | version, body (results JSON): the cache-aside entry |
+| qb:quiz:{qid}:results:lease        | string | RESULTS_LEASE_SECONDS                | token of the one reader computing the results       |
+| qb:submission:{sid}                | hash   | none (the submission record)         | id, user_id, quiz_id, quiz_version, answers ("0,2,1"), status (queued, processed, failed), created_at, created_ms; when processed: score, max_score, correct, correct_mask ("1,0,1"), processed_at; when failed: reason, processed_at |
+| qb:idem:{uid}:{sha256(header)}     | string | IDEMPOTENCY_KEY_SECONDS (24 h)       | "<sha256 of quiz id + answers> <submission id>"     |
+| qb:quiz-best:{uid}                 | hash   | none                                 | quiz id -> the user's best score on it              |
+
+RQ owns its keys; we name them through RQ's own classes so a Lua script can write a job exactly
+as `Queue.enqueue_job` would: `rq:job:{id}` (hash), `rq:queue:{name}` (list), `rq:queues` (set).
+A submission's id is also its score job's id.
+"""
+from __future__ import annotations
+
+from rq.job import Job
+from rq.queue import Queue
+
+from config.keys import digest, key
+
+
+def quizzes_index() -> str:
+    return key("quizzes")
+
+
+def quiz(quiz_id: str) -> str:
+    return key("quiz", quiz_id)
+
+
+def quiz_versions(quiz_id: str) -> str:
+    return key("quiz", quiz_id, "versions")
+
+
+def quiz_pending(quiz_id: str) -> str:
+    return key("quiz", quiz_id, "pending")
+
+
+def quiz_submissions(quiz_id: str) -> str:
+    return key("quiz", quiz_id, "submissions")
+
+
+def quiz_results(quiz_id: str) -> str:
+    return key("quiz", quiz_id, "results")
+
+
+def quiz_results_lease(quiz_id: str) -> str:
+    return key("quiz", quiz_id, "results", "lease")
+
+
+def submission(submission_id: str) -> str:
+    return key("submission", submission_id)
+
+
+def idempotency(user_id: str, header: str) -> str:
+    """Scoped per user, so one user's key can never replay another user's submission."""
+    return key("idem", user_id, digest(header))
+
+
+def user_best(user_id: str) -> str:
+    return key("quiz-best", user_id)
+
+
+def rq_job(job_id: str) -> str:
+    return Job.key_for(job_id)
+
+
+def rq_queue(name: str) -> str:
+    return f"{Queue.redis_queue_namespace_prefix}{name}"
+
+
+def rq_queues() -> str:
+    return Queue.redis_queues_keys

@@ -1,0 +1,108 @@
+-- Grade a submission against the answer key of the quiz version recorded with it, and apply
+-- the result exactly once: best-attempt rule, profile counters, the global, daily and weekly
+-- leaderboards, and the submission's status, all in one atomic step (one round trip per job,
+-- and the answer key read is the one graded with: no window for it to change in between).
+-- KEYS[1] submission hash   KEYS[2] user's best-per-quiz hash   KEYS[3] user profile hash
+-- KEYS[4] global board zset   KEYS[5] current UTC day board   KEYS[6] current ISO-week board
+-- KEYS[7] quiz hash   KEYS[8] quiz versions hash (version -> {answers, points} JSON)
+-- KEYS[9] quiz pending hash
+-- ARGV[1] user id   ARGV[2] quiz id   ARGV[3] now (epoch s)   ARGV[4] processed_at (ISO-8601)
+-- ARGV[5] encoding EPOCH   ARGV[6] encoding TIME_SPAN (2^31)
+-- ARGV[7] day board EXPIREAT   ARGV[8] week board EXPIREAT
+-- Returns {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
+-- username} (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
+-- {"failed"} when it was marked failed; {"missing"} (no submission or profile); {"mismatch"}
+-- (another user's or another quiz's submission); {"no_key", version} when that version's
+-- answer key is gone; {"shape", version} when the answers do not fit that answer key.
+local s = redis.call('HMGET', KEYS[1], 'user_id', 'quiz_id', 'quiz_version', 'status', 'answers')
+local username = redis.call('HGET', KEYS[3], 'username')
+if not s[1] or not username then
+  return {'missing'}
+end
+if s[1] ~= ARGV[1] or s[2] ~= ARGV[2] then
+  return {'mismatch'}
+end
+-- The applied marker is the status itself: it leaves "queued" in the same step as the score.
+if s[4] == 'processed' then
+  return {'duplicate'}
+elseif s[4] ~= 'queued' then
+  return {'failed'}
+end
+
+local version = s[3]
+local stored = redis.call('HGET', KEYS[8], version)
+if not stored then
+  return {'no_key', version}
+end
+local key = cjson.decode(stored)
+local score, max_score, correct, mask, i = 0, 0, 0, {}, 0
+for choice in string.gmatch(s[5], '%d+') do
+  i = i + 1
+  local right = tonumber(choice) == key.answers[i]
+  mask[i] = right and '1' or '0'
+  if right then
+    score, correct = score + key.points[i], correct + 1
+  end
+end
+if i ~= #key.answers then
+  return {'shape', version}
+end
+for _, points in ipairs(key.points) do
+  max_score = max_score + points
+end
+
+local uid = ARGV[1]
+local best = redis.call('HGET', KEYS[2], ARGV[2])
+local gain = 0
+if not best then
+  redis.call('HINCRBY', KEYS[3], 'quizzes_solved', 1)
+  gain = score
+elseif score > tonumber(best) then
+  gain = score - tonumber(best)
+end
+if not best or gain > 0 then
+  redis.call('HSET', KEYS[2], ARGV[2], score)
+end
+local total = redis.call('HINCRBY', KEYS[3], 'total_score', gain)
+
+local span = tonumber(ARGV[6])
+local offset = math.min(math.max(tonumber(ARGV[3]) - tonumber(ARGV[5]), 0), span - 1)
+-- Re-encode with the current time whenever points change, so ties order by who got there first;
+-- ZINCRBY by (new - old) is exact: both are integers below 2^53. '%.0f' avoids Lua's %.14g.
+local function set_points(board, points_of)
+  local old = tonumber(redis.call('ZSCORE', board, uid) or '0')
+  local new = points_of(math.floor(old / span)) * span + (span - 1 - offset)
+  redis.call('ZINCRBY', board, string.format('%.0f', new - old), uid)
+end
+
+local rank_before = redis.call('ZREVRANK', KEYS[4], uid)
+local rank_after, changed = rank_before, false
+if gain > 0 then  -- no gain, no board changes: rank and top 10 stay as they are
+  local top_before = redis.call('ZREVRANGE', KEYS[4], 0, 9)
+  -- The global board holds total_score (a user dropped as inactive comes back whole).
+  set_points(KEYS[4], function(_) return total end)
+  set_points(KEYS[5], function(points) return points + gain end)
+  set_points(KEYS[6], function(points) return points + gain end)
+  redis.call('EXPIREAT', KEYS[5], ARGV[7])
+  redis.call('EXPIREAT', KEYS[6], ARGV[8])
+  rank_after = redis.call('ZREVRANK', KEYS[4], uid)
+  local top_after = redis.call('ZREVRANGE', KEYS[4], 0, 9)
+  changed = #top_before ~= #top_after
+  for i = 1, #top_after do
+    changed = changed or top_before[i] ~= top_after[i]
+  end
+end
+
+redis.call('HSET', KEYS[1], 'status', 'processed', 'score', score, 'max_score', max_score,
+  'correct', correct, 'correct_mask', table.concat(mask, ','), 'processed_at', ARGV[4])
+
+-- Release this version's answer key pin; drop the key once unused and no longer current.
+if redis.call('HINCRBY', KEYS[9], version, -1) <= 0 then
+  redis.call('HDEL', KEYS[9], version)
+  if redis.call('HGET', KEYS[7], 'version') ~= version then
+    redis.call('HDEL', KEYS[8], version)
+  end
+end
+rank_before = rank_before and rank_before + 1 or ''
+rank_after = rank_after and rank_after + 1 or ''
+return {'applied', score, max_score, total, rank_before, rank_after, changed and 1 or 0, username}

@@ -1,0 +1,59 @@
+-- Accept a submission in one round trip: Idempotency-Key check, validation against the current
+-- quiz, the submission record, and the RQ score job (written as rq's Queue.enqueue_job does:
+-- job hash, RPUSH of its id on the queue list, SADD of the queue to rq:queues).
+-- KEYS[1] quiz hash   KEYS[2] submission hash   KEYS[3] quiz submissions zset
+-- KEYS[4] quiz pending hash   KEYS[5] rq job hash   KEYS[6] rq queue list   KEYS[7] rq:queues set
+-- KEYS[8] (only with an Idempotency-Key) idempotency string
+-- ARGV[1] submission id (also the job id)   ARGV[2] user id   ARGV[3] quiz id
+-- ARGV[4] answers, comma-separated choice indexes   ARGV[5] created_at (ISO-8601)
+-- ARGV[6] created_at (epoch ms)   ARGV[7] request digest   ARGV[8] idempotency TTL (s)
+-- ARGV[9..] job hash field, value pairs (from rq's Job.to_dict)
+-- Returns {"queued", id, version} | {"replay", first id} | {"mismatch"} | {"not_found"}
+--       | {"invalid", "count", expected} | {"invalid", "choice", index, choices}
+local idem = KEYS[8]
+if idem then
+  local seen = redis.call('GET', idem)
+  if seen then
+    local digest, first = string.match(seen, '^(%S+) (%S+)$')
+    if digest == ARGV[7] then
+      return {'replay', first}
+    end
+    return {'mismatch'}
+  end
+end
+
+local quiz = redis.call('HMGET', KEYS[1], 'version', 'shape')
+if not quiz[1] then
+  return {'not_found'}
+end
+local shape = {}
+for n in string.gmatch(quiz[2], '%d+') do
+  shape[#shape + 1] = tonumber(n)
+end
+local answers = {}
+for n in string.gmatch(ARGV[4], '%d+') do
+  answers[#answers + 1] = tonumber(n)
+end
+if #answers ~= #shape then
+  return {'invalid', 'count', #shape}
+end
+for i, choice in ipairs(answers) do
+  if choice >= shape[i] then
+    return {'invalid', 'choice', i - 1, shape[i]}
+  end
+end
+
+local version = quiz[1]
+redis.call('HSET', KEYS[2], 'id', ARGV[1], 'user_id', ARGV[2], 'quiz_id', ARGV[3],
+  'quiz_version', version, 'answers', ARGV[4], 'status', 'queued',
+  'created_at', ARGV[5], 'created_ms', ARGV[6])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
+-- Pins this version's answer key until the submission is scored (see quiz_update.lua).
+redis.call('HINCRBY', KEYS[4], version, 1)
+if idem then
+  redis.call('SET', idem, ARGV[7] .. ' ' .. ARGV[1], 'EX', ARGV[8])
+end
+redis.call('HSET', KEYS[5], unpack(ARGV, 9))
+redis.call('RPUSH', KEYS[6], ARGV[1])
+redis.call('SADD', KEYS[7], KEYS[6])
+return {'queued', ARGV[1], version}

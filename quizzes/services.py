@@ -1,0 +1,205 @@
+"""Writes for quizzes: quiz definitions and accepting submissions.
+
+Scoring (the worker's side) is in `scoring.py`, the results cache in `results.py`.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from django.conf import settings
+from rq.job import Callback, Retry
+from rq.queue import Queue
+from rq.utils import now as rq_now
+
+from config.exceptions import ApplicationError, Conflict, IdempotencyMismatch, NotFound
+from config.keys import digest
+from config.redis import LuaScript, redis_client
+from quizzes import keys, selectors
+
+_LUA = Path(__file__).parent / "lua"
+_quiz_update = LuaScript(_LUA / "quiz_update.lua")
+_quiz_delete = LuaScript(_LUA / "quiz_delete.lua")
+_submission_accept = LuaScript(_LUA / "submission_accept.lua")
+
+# A PATCH merges onto what it read; if another update lands in between, read and merge again.
+PATCH_ATTEMPTS = 5
+# The job and its failure callback are named by path, as RQ stores them: the web process need
+# not import worker code (and quizzes.tasks, through scoring.py, imports this module).
+SCORE_JOB = "quizzes.tasks.submission_score"
+SCORE_JOB_FAILED = "quizzes.tasks.submission_score_failed"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An accepted submission: a new one, or the first one replayed by its Idempotency-Key."""
+
+    id: str
+    replayed: bool
+
+
+def iso(at: datetime) -> str:
+    """Format an instant as ISO-8601 UTC with a Z."""
+    return at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _definition(*, title: str, questions: list[dict]) -> dict:
+    """Derive a definition's stored fields; `shape` lets Lua validate answers without JSON."""
+    return {
+        "title": title,
+        "questions": json.dumps(questions),
+        "shape": ",".join(str(len(q["choices"])) for q in questions),
+        "question_count": len(questions),
+        "max_score": sum(q["points"] for q in questions),
+    }
+
+
+def _answer_key(questions: list[dict]) -> str:
+    return json.dumps({"answers": [q["answer"] for q in questions], "points": [q["points"] for q in questions]})
+
+
+def quiz_create(*, title: str, questions: list[dict], now: datetime | None = None) -> dict:
+    """Create a quiz at version 1 (one MULTI: the quiz, its index entry, its answer key)."""
+    now = now or datetime.now(timezone.utc)
+    quiz_id = secrets.token_hex(8)
+    row = {"id": quiz_id, "version": 1, **_definition(title=title, questions=questions)}
+    row.update(created_at=iso(now), updated_at=iso(now))
+    pipe = redis_client().pipeline(transaction=True)
+    pipe.hset(keys.quiz(quiz_id), mapping=row)
+    pipe.zadd(keys.quizzes_index(), {quiz_id: int(now.timestamp() * 1000)})
+    pipe.hset(keys.quiz_versions(quiz_id), "1", _answer_key(questions))
+    pipe.execute()
+    return selectors.quiz_from_row(row)
+
+
+def quiz_update(*, quiz_id: str, changes: dict, partial: bool, now: datetime | None = None) -> dict:
+    """Replace (PUT) or merge (PATCH) a quiz definition; the version goes up by one."""
+    for _ in range(PATCH_ATTEMPTS):
+        expected, merged = "", changes
+        if partial:
+            current = selectors.quiz_get(quiz_id=quiz_id)
+            if current is None:
+                raise NotFound("Quiz not found.")
+            expected = str(current["version"])
+            merged = {"title": current["title"], "questions": current["questions"], **changes}
+        version = _quiz_update(
+            keys=_update_keys(quiz_id),
+            args=_update_args(expected, merged, now or datetime.now(timezone.utc)),
+        )
+        if version == 0:
+            raise NotFound("Quiz not found.")
+        if version > 0:
+            updated = selectors.quiz_get(quiz_id=quiz_id)
+            if updated is None:  # deleted right after this update
+                raise NotFound("Quiz not found.")
+            return updated
+    raise Conflict("The quiz kept changing during this update; try again.")
+
+
+def _update_keys(quiz_id: str) -> list[str]:
+    return [
+        keys.quiz(quiz_id),
+        keys.quiz_versions(quiz_id),
+        keys.quiz_pending(quiz_id),
+        keys.quiz_results(quiz_id),
+        keys.quiz_results_lease(quiz_id),
+    ]
+
+
+def _update_args(expected: str, merged: dict, now: datetime) -> list:
+    fields = _definition(title=merged["title"], questions=merged["questions"])
+    return [
+        expected, fields["title"], fields["questions"], fields["shape"], fields["question_count"],
+        fields["max_score"], _answer_key(merged["questions"]), iso(now),
+    ]
+
+
+def quiz_delete(*, quiz_id: str) -> None:
+    """Delete a quiz; queued submissions of it are still graded with their answer key."""
+    deleted = _quiz_delete(
+        keys=[
+            keys.quiz(quiz_id),
+            keys.quizzes_index(),
+            keys.quiz_versions(quiz_id),
+            keys.quiz_pending(quiz_id),
+            keys.quiz_submissions(quiz_id),
+            keys.quiz_results(quiz_id),
+            keys.quiz_results_lease(quiz_id),
+        ],
+        args=[quiz_id],
+    )
+    if not deleted:
+        raise NotFound("Quiz not found.")
+
+
+def submission_create(
+    *, user_id: str, quiz_id: str, answers: list[int], idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> Accepted:
+    """Validate, record and enqueue a submission in one round trip (submission_accept.lua)."""
+    now = now or datetime.now(timezone.utc)
+    submission_id = uuid.uuid4().hex
+    script_keys = [
+        keys.quiz(quiz_id),
+        keys.submission(submission_id),
+        keys.quiz_submissions(quiz_id),
+        keys.quiz_pending(quiz_id),
+        keys.rq_job(submission_id),
+        keys.rq_queue(settings.SCORE_QUEUE),
+        keys.rq_queues(),
+    ]
+    if idempotency_key is not None:
+        script_keys.append(keys.idempotency(user_id, idempotency_key))
+    request_digest = digest(json.dumps({"quiz_id": quiz_id, "answers": answers}, separators=(",", ":")))
+    reply = _submission_accept(
+        keys=script_keys,
+        args=[
+            submission_id, user_id, quiz_id, ",".join(map(str, answers)), iso(now),
+            int(now.timestamp() * 1000), request_digest, settings.IDEMPOTENCY_KEY_SECONDS,
+            *_score_job_fields(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id),
+        ],
+    )
+    return _accepted(reply)
+
+
+def _accepted(reply: list) -> Accepted:
+    """Turn the accept script's answer into a result or the matching error."""
+    outcome = reply[0]
+    if outcome in ("queued", "replay"):
+        return Accepted(id=reply[1], replayed=outcome == "replay")
+    if outcome == "mismatch":
+        raise IdempotencyMismatch()
+    if outcome == "not_found":
+        raise NotFound("Quiz not found.")
+    if reply[1] == "count":
+        problem = [f"Send exactly {reply[2]} answers, one per question."]
+    else:
+        problem = {str(reply[2]): [f"Choose an index from 0 to {int(reply[3]) - 1}."]}
+    raise ApplicationError(details={"fields": {"answers": problem}})
+
+
+def _score_job_fields(*, submission_id: str, quiz_id: str, user_id: str) -> list:
+    """Build the score job with RQ's own API; flatten it for HSET as rq's own scripts do."""
+    queue = Queue(
+        settings.SCORE_QUEUE,
+        connection=redis_client(),
+        default_timeout=settings.RQ_QUEUES[settings.SCORE_QUEUE].get("DEFAULT_TIMEOUT"),
+    )
+    intervals = settings.SCORE_JOB_RETRY_INTERVALS
+    job = queue.create_job(
+        SCORE_JOB,
+        kwargs={"submission_id": submission_id, "quiz_id": quiz_id, "user_id": user_id},
+        job_id=submission_id,
+        retry=Retry(max=len(intervals), interval=intervals) if intervals else None,
+        on_failure=Callback(SCORE_JOB_FAILED),
+    )
+    job.enqueued_at = rq_now()  # what Queue.enqueue_job stamps before saving
+    fields: list = []
+    for name, value in job.to_dict().items():
+        if value is not None:
+            fields += [name, value]
+    return fields

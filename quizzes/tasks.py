@@ -1,0 +1,77 @@
+"""RQ jobs for quizzes: the score job and its failure callback.
+
+Enqueued by `services.submission_create` (inside the accept script) on settings.SCORE_QUEUE and
+run by `manage.py rqworker --worker-class rq.worker.SimpleWorker` (no fork per job).
+
+Delivery: the score is applied exactly once (the applied marker in score_apply.lua makes a
+retried or duplicated job a no-op). Events are sent by the run that applied the score, so they
+are at most once: a worker lost between the two steps leaves correct state (readable over
+REST, and in the snapshot a socket gets on connect) but no live event for that submission.
+Re-sending from a retry would deliver duplicates with new event ids, which is worse.
+"""
+from __future__ import annotations
+
+import logging
+
+import redis.exceptions
+from rq.exceptions import AbandonedJobError
+from rq.job import Job
+from rq.timeouts import JobTimeoutException
+
+from leaderboard.events import score_events_publish
+from quizzes import scoring
+
+logger = logging.getLogger(__name__)
+
+# Errors that a later attempt can outlive; anything else fails the submission at once.
+TRANSIENT = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    redis.exceptions.BusyLoadingError,
+    JobTimeoutException,
+    AbandonedJobError,
+)
+
+
+def submission_score(*, submission_id: str, quiz_id: str, user_id: str) -> bool:
+    """Grade a submission with its recorded quiz version, apply it once, announce the change.
+
+    Returns whether this run applied the score (kept by RQ as the job's result).
+    """
+    applied = scoring.submission_score(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id)
+    if applied is None:
+        return False
+    score_events_publish(
+        user_id=applied.user_id,
+        username=applied.username,
+        submission_id=submission_id,
+        score=applied.score,
+        total_score=applied.total_score,
+        rank_before=applied.rank_before,
+        rank_after=applied.rank_after,
+        top10_changed=applied.top10_changed,
+    )
+    return True
+
+
+def submission_score_failed(job: Job, connection, exc_type, exc_value, traceback) -> None:
+    """RQ failure callback: leave transient errors to RQ's retry; otherwise fail the submission."""
+    if issubclass(exc_type, TRANSIENT) and job.retries_left:
+        return
+    # RQ retries any exception while retries are left; a permanent one must not wait through
+    # every backoff first. This callback runs just before RQ decides, on the same Job object.
+    job.retries_left = 0
+    kwargs = job.kwargs
+    scoring.submission_mark_failed(
+        submission_id=kwargs["submission_id"], quiz_id=kwargs["quiz_id"], reason=_reason(exc_type, exc_value)
+    )
+
+
+def _reason(exc_type, exc_value) -> str:
+    """A reason fit for the submission's owner; the traceback stays in RQ's failed registry."""
+    if issubclass(exc_type, scoring.ScoringError):
+        return str(exc_value)
+    if issubclass(exc_type, TRANSIENT):
+        return "Scoring kept failing on a temporary error; it was given up after retries."
+    logger.error("score job failed: %s: %s", exc_type.__name__, exc_value)
+    return "Scoring failed on an internal error."
