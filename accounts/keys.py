@@ -2,17 +2,24 @@
 
 | key                              | type   | TTL                                   | contents                                      |
 |----------------------------------|--------|---------------------------------------|-----------------------------------------------|
-| qb:user:{uid}                    | hash   | none (profile stays)                  | id, username, total_score, quizzes_solved, created_at, role |
+| qb:user:{uid}                    | hash   | none (profile stays)                  | id, username, total_score, quizzes_solved, created_at, role; evicted (see below) |
 | qb:user:{uid}:password           | string | none                                  | Django password hash                          |
 | qb:users:by-name                 | hash   | none                                  | lower(username) -> uid (the atomic name claim)|
 | qb:users:names                   | hash   | none                                  | uid -> username (joins for leaderboards)      |
-| qb:users:last-seen               | zset   | none                                  | uid -> last authenticated activity (epoch s)  |
+| qb:users:last-seen               | zset   | none; the sweep removes evicted users | uid -> last authenticated activity (epoch s)  |
 | qb:session:{sha256(token)}       | hash   | idle 30 min, never past the 24 h cap  | uid, created, seen, abs (epoch ms)            |
 | qb:user:{uid}:sessions           | zset   | until the newest session's 24 h cap   | session id -> absolute expiry (epoch ms)      |
 | qb:ws-ticket:{sha256(ticket)}    | string | 30 s, deleted on first use            | session id                                    |
 
 Tokens are "<uid>.<secret>"; only their SHA-256 is stored.
 Pub/Sub channel `qb:sessions:ended` carries `{"user_id", "session_ids"}` when sessions end.
+
+Inactive-user lifecycle (accounts/lifecycle.py): the sweep removes a user inactive for
+INACTIVE_AFTER_DAYS from every board, ends their sessions and drops their last-seen entry.
+If they were on the global board it stores their encoded global score in the profile field
+`evicted`; their next login (session_create.lua) puts that score back on `qb:lb:all` with
+ZADD NX (never over a live entry) and deletes the field. Scoring writes the global board from
+the profile's total_score, so a returning user is whole either way.
 """
 from __future__ import annotations
 
@@ -29,6 +36,11 @@ def user_password(user_id: str) -> str:
 
 def user_sessions(user_id: str) -> str:
     return key("user", user_id, "sessions")
+
+
+def user_sessions_pattern() -> str:
+    """SCAN MATCH pattern for every user's session index (user ids are hex: no glob escaping)."""
+    return key("user", "*", "sessions")
 
 
 def users_by_name() -> str:

@@ -15,6 +15,7 @@ from accounts import keys
 from accounts.user import RedisUser
 from config.exceptions import Conflict
 from config.redis import LuaScript, redis_client
+from leaderboard import keys as lb_keys
 
 _LUA = Path(__file__).parent / "lua"
 _register = LuaScript(_LUA / "register.lua")
@@ -93,7 +94,13 @@ def session_create(*, user: dict, now_ms: int | None = None) -> NewSession:
     token = f"{user['id']}.{secrets.token_urlsafe(32)}"
     session_id = keys.session_id_for(token)
     _session_create(
-        keys=[keys.session(session_id), keys.user_sessions(user["id"]), keys.users_last_seen()],
+        keys=[
+            keys.session(session_id),
+            keys.user_sessions(user["id"]),
+            keys.users_last_seen(),
+            keys.user_profile(user["id"]),
+            lb_keys.board("all"),
+        ],
         args=[
             session_id,
             user["id"],

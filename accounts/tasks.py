@@ -1,20 +1,15 @@
-"""RQ jobs for accounts housekeeping."""
+"""RQ jobs for accounts housekeeping (scheduled in config/cron.py, run by the `worker`)."""
 from __future__ import annotations
 
 import logging
 
-from accounts import keys, services
-from config.redis import redis_client
+from accounts import lifecycle
 
 logger = logging.getLogger(__name__)
 
 
-def session_indexes_tidy(*, batch: int = 500) -> int:
-    """SCAN every per-user session index and drop entries whose session key has expired."""
-    removed = 0
-    pattern = keys.user_sessions("*")
-    for index in redis_client().scan_iter(match=pattern, count=batch):
-        user_id = index.split(":")[-2]
-        removed += len(services.sessions_prune(user_id=user_id))
-    logger.info("session index tidy removed %d dead entries", removed)
-    return removed
+def inactive_users_cleanup(*, days: float | None = None, dry_run: bool = False) -> dict:
+    """Evict users inactive for `days` (default INACTIVE_AFTER_DAYS), then tidy session indexes."""
+    report = lifecycle.inactive_users_cleanup(days=days, dry_run=dry_run, progress=logger.info)
+    logger.info("inactive-user cleanup: %s", report.summary())
+    return report.as_dict()

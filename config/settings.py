@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,12 +41,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.JsonErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.middleware.RedisSessionMiddleware",
+    "ratelimit.headers.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -141,25 +144,53 @@ PASSWORD_HASHERS = [
 ]
 
 # --- Rate limits (ratelimit app) --------------------------------------------------------------
+# Rates are "<count>/<n><unit>" with unit s, m, h or d ("5/60s", "10/15m", "300/m").
+# Off: no limit is enforced and no RateLimit-* headers are sent.
 RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+# Quiz submissions per user; "sliding" (any rolling window) or "fixed" (aligned windows).
 RATELIMIT_SUBMISSIONS_RATE = env_str("RATELIMIT_SUBMISSIONS_RATE", "5/60s")
 RATELIMIT_SUBMISSIONS_ALGORITHM = env_str("RATELIMIT_SUBMISSIONS_ALGORITHM", "sliding")
+# Failed logins per username (sliding); beyond it login answers 429 even with the right password.
 RATELIMIT_LOGIN_FAILURES_RATE = env_str("RATELIMIT_LOGIN_FAILURES_RATE", "10/15m")
+# Login + register calls per client address (sliding; IPv6 counted per /64).
 RATELIMIT_AUTH_IP_RATE = env_str("RATELIMIT_AUTH_IP_RATE", "300/m")
+# How many X-Forwarded-For entries (from the right) our own proxies appended; 0 = use REMOTE_ADDR.
 RATELIMIT_TRUSTED_PROXY_HOPS = env_int("RATELIMIT_TRUSTED_PROXY_HOPS", 0)
+# Redis unreachable: off = the limited request answers 503; on = admit it and log a warning.
 RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", False)
 # (end of rate limits)
 
 # --- Quizzes and scoring (quizzes app) --------------------------------------------------------
 RESULTS_CACHE_SECONDS = env_int("RESULTS_CACHE_SECONDS", 60)
 IDEMPOTENCY_KEY_SECONDS = env_int("IDEMPOTENCY_KEY_SECONDS", 24 * 60 * 60)
+# On a results miss one reader computes under a lease of this many seconds; the others wait up
+# to RESULTS_WAIT_SECONDS for its value, then compute for themselves (without storing).
+RESULTS_LEASE_SECONDS = env_float("RESULTS_LEASE_SECONDS", 10.0)
+RESULTS_WAIT_SECONDS = env_float("RESULTS_WAIT_SECONDS", 2.0)
+# A score job retries transient failures (Redis unreachable, worker lost) once per backoff
+# listed here, in seconds; backoffs above 0 need the worker's scheduler (--with-scheduler).
+SCORE_JOB_RETRY_INTERVALS = [int(s) for s in env_list("SCORE_JOB_RETRY_INTERVALS", ["2", "10", "30"])]
 # (end of quizzes)
 
 # --- Leaderboard and real time (leaderboard app) ------------------------------------------------
+# Board events kept for replay (approximate cap: XADD MAXLEN ~).
 EVENTS_STREAM_MAXLEN = env_int("EVENTS_STREAM_MAXLEN", 10_000)
+# Personal events kept per user for /ws/me/ replay, and how long after the user's last event.
+EVENTS_USER_STREAM_MAXLEN = env_int("EVENTS_USER_STREAM_MAXLEN", 200)
+EVENTS_USER_STREAM_SECONDS = env_int("EVENTS_USER_STREAM_SECONDS", 24 * 60 * 60)
+# Events a WebSocket may have waiting; one that falls further behind is closed (4429) and replays.
+WS_QUEUE_MAX = env_int("WS_QUEUE_MAX", 256)
+# How often each web process checks that its sockets' sessions still exist (idle expiry is silent).
+WS_SESSION_CHECK_SECONDS = env_float("WS_SESSION_CHECK_SECONDS", 3.0)
+# How long a socket waits for its process's Pub/Sub subscription before giving up (1011).
+WS_SUBSCRIBE_TIMEOUT_SECONDS = env_float("WS_SUBSCRIBE_TIMEOUT_SECONDS", 5.0)
 # (end of leaderboard)
 
 # --- Operations ------------------------------------------------------------------------------
+# The inactive-user cleanup (accounts/lifecycle.py): ids per ZRANGEBYSCORE page and SCAN COUNT,
+# and when the `scheduler` process enqueues it (cron syntax, UTC; default: hourly at :17).
+INACTIVE_SWEEP_BATCH = env_int("INACTIVE_SWEEP_BATCH", 500)
+INACTIVE_SWEEP_CRON = env_str("INACTIVE_SWEEP_CRON", "17 * * * *")
 # (end of operations)
 
 # --- Django REST framework ---------------------------------------------------------------------
@@ -180,17 +211,25 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Quizboard API",
-    "DESCRIPTION": "Redis-first backend for a learning platform.",
+    "DESCRIPTION": (
+        "Redis-first backend for a learning platform. Authenticate with "
+        "`Authorization: Bearer <token>` (the token from `POST /api/v1/auth/login`); in this page "
+        "use **Authorize**. Every error has the body `{\"error\": {\"code\", \"message\", \"details\"}}`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI keeps the pasted token across page reloads (in the browser's localStorage).
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": True},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.add_error_responses",
+    ],
 }
 
 # --- Logging ----------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.request": {"level": "ERROR"}},
-}
+# "json": one JSON object per line (for log shippers); "text": for people. JSON unless DEBUG.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+# One line per HTTP request (method, path, status, duration_ms, user_id): config/request_log.py.
+LOG_REQUESTS = env_bool("LOG_REQUESTS", True)
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)

@@ -6,6 +6,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from config.health import HealthApi
+from config.queue_stats import QueueStatsApi
 
 
 class NotFoundApi(APIView):
@@ -25,6 +26,7 @@ class NotFoundApi(APIView):
 
 api_v1 = [
     path("health", HealthApi.as_view(), name="health"),
+    path("admin/queues", QueueStatsApi.as_view(), name="admin-queues"),
     path("", include("accounts.urls")),
     path("", include("quizzes.urls")),
     path("", include("leaderboard.urls")),

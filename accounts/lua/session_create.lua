@@ -1,5 +1,8 @@
 -- Create a session and index it under its user, with its TTL, in one round trip.
+-- A user the inactive sweep evicted comes back onto the global board with the exact score
+-- they had (profile field `evicted`, see accounts/keys.py).
 -- KEYS[1] session hash   KEYS[2] user's session index (zset)   KEYS[3] users:last-seen zset
+-- KEYS[4] user profile hash   KEYS[5] global leaderboard (zset)
 -- ARGV[1] session id  ARGV[2] user id
 -- ARGV[3] idle timeout (s)  ARGV[4] absolute lifetime (s)  ARGV[5] now in ms ("" = Redis TIME)
 -- Returns {created_ms, absolute_expiry_ms}.
@@ -19,4 +22,9 @@ redis.call('ZADD', KEYS[2], abs, ARGV[1])
 local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[2], tonumber(newest[2]))
 redis.call('ZADD', KEYS[3], math.floor(now / 1000), ARGV[2])
+local evicted = redis.call('HGET', KEYS[4], 'evicted')
+if evicted then
+  redis.call('ZADD', KEYS[5], 'NX', evicted, ARGV[2])
+  redis.call('HDEL', KEYS[4], 'evicted')
+end
 return {now, abs}
