@@ -5,8 +5,9 @@ exception handling as a 503 instead of an HTML error page from the middleware la
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Awaitable, Callable
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponse
 
 from accounts.services import session_touch
@@ -26,12 +27,22 @@ def resolve_session(request: HttpRequest, token: str) -> RedisUser | None:
 
 
 class RedisSessionMiddleware:
-    """Expose `request.session_user()` to plain Django views (DRF uses its auth class)."""
+    """Expose `request.session_user()` to plain Django views (DRF uses its auth class).
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+    Sync and async capable: it does no I/O itself, so under an ASGI server it never forces
+    Django to switch threads (an async chain stays async when every middleware allows it).
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable) -> None:
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        # With an async get_response this returns its coroutine, which Django awaits.
         request.session_user = lambda: self._user(request)
         return self.get_response(request)
 

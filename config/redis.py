@@ -6,18 +6,25 @@ with short timeouts, so an unreachable Redis fails fast and becomes a 503.
 from __future__ import annotations
 
 import threading
+import weakref
 from pathlib import Path
 
 import redis
 import redis.asyncio as aredis
 from django.conf import settings
+from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import Script
 from redis.retry import Retry
 
 _lock = threading.Lock()
-_pool: redis.ConnectionPool | None = None
-_async_pools: dict[int, aredis.ConnectionPool] = {}
+# One client per pool, built once: redis-py's Redis() constructor rebuilds its table of ~170
+# response callbacks each time, which profiling showed cost more than a round trip per call.
+# A client is safe to share between threads (each command borrows a pooled connection).
+_client: redis.Redis | None = None
+# Keyed by the loop itself (weakly): a pool's connections belong to one event loop, and a
+# closed loop's entry goes away with it instead of being found again under a reused id().
+_async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _options() -> dict:
@@ -27,45 +34,51 @@ def _options() -> dict:
         "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT,
         "health_check_interval": 30,
         "max_connections": settings.REDIS_MAX_CONNECTIONS,
+        # Blocking pools: at the cap a caller waits (up to the socket timeout) for a connection
+        # to come back instead of failing at once. Under an ASGI server every in-flight sync
+        # request runs on its own thread, so a burst of concurrent requests can briefly want
+        # more connections than the cap; waiting a moment beats answering 503.
+        "timeout": settings.REDIS_SOCKET_TIMEOUT,
     }
 
 
-def _retry() -> Retry:
+def _retry(cls: type = Retry):
     # One quick retry covers a connection dropped by a Redis restart; more would only delay
     # the 503 a client should see when Redis is really gone.
-    return Retry(ExponentialBackoff(cap=0.05, base=0.01), 1)
+    return cls(ExponentialBackoff(cap=0.05, base=0.01), 1)
 
 
 def redis_client() -> redis.Redis:
-    """Return a client on the process-wide pool (text replies, short timeouts)."""
-    global _pool
-    if _pool is None:
+    """Return the process-wide client on the process-wide pool (text replies, short timeouts)."""
+    global _client
+    if _client is None:
         with _lock:
-            if _pool is None:
-                _pool = redis.ConnectionPool.from_url(settings.REDIS_URL, **_options())
-    return redis.Redis(connection_pool=_pool, retry=_retry())
+            if _client is None:
+                pool = redis.BlockingConnectionPool.from_url(settings.REDIS_URL, **_options())
+                _client = redis.Redis(connection_pool=pool, retry=_retry())
+    return _client
 
 
 def async_redis_client() -> aredis.Redis:
-    """Return an asyncio client on a pool owned by the running event loop's thread."""
+    """Return the asyncio client whose pool belongs to the running event loop."""
     import asyncio
 
-    loop_id = id(asyncio.get_running_loop())
-    pool = _async_pools.get(loop_id)
-    if pool is None:
-        pool = aredis.ConnectionPool.from_url(settings.REDIS_URL, **_options())
-        _async_pools[loop_id] = pool
-    return aredis.Redis(connection_pool=pool, retry=_retry())
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        pool = aredis.BlockingConnectionPool.from_url(settings.REDIS_URL, **_options())
+        client = _async_clients[loop] = aredis.Redis(connection_pool=pool, retry=_retry(AsyncRetry))
+    return client
 
 
 def reset_clients() -> None:
-    """Drop the pools (tests and settings changes); the next call builds new ones."""
-    global _pool
+    """Drop the clients and their pools (tests and settings changes); the next call builds new ones."""
+    global _client
     with _lock:
-        if _pool is not None:
-            _pool.disconnect()
-        _pool = None
-        _async_pools.clear()
+        if _client is not None:
+            _client.connection_pool.disconnect()
+        _client = None
+        _async_clients.clear()
 
 
 _scripts: dict[str, str] = {}
