@@ -201,7 +201,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "accounts.user.AnonymousUser",
     "UNAUTHENTICATED_TOKEN": None,

@@ -1,10 +1,17 @@
 """Keys owned by the leaderboard app.
 
-| key                          | type   | TTL                               | contents                                   |
-|------------------------------|--------|-----------------------------------|--------------------------------------------|
-| qb:lb:all                    | zset   | none                              | uid -> encoded score (see encoding.py)     |
-| qb:lb:day:{YYYY-MM-DD}       | zset   | until 2 days after the UTC day    | uid -> encoded points earned that day      |
-| qb:lb:week:{YYYY-Www}        | zset   | until 8 days after the ISO week   | uid -> encoded points earned that week     |
+| key                          | type   | TTL                                    | contents                                   |
+|------------------------------|--------|----------------------------------------|--------------------------------------------|
+| qb:lb:all                    | zset   | none                                   | uid -> encoded score (see encoding.py)     |
+| qb:lb:day:{YYYY-MM-DD}       | zset   | until 2 days after the UTC day         | uid -> encoded points earned that day      |
+| qb:lb:week:{YYYY-Www}        | zset   | until 8 days after the ISO week        | uid -> encoded points earned that week     |
+| qb:lb:events                 | stream | none; capped (XADD MAXLEN ~ EVENTS_STREAM_MAXLEN) | board events, field `body` = event JSON without its id |
+| qb:lb:top10:published        | string | none (one small key)                   | the last top10_changed event JSON sent (change detection) |
+| qb:lb:events:user:{uid}      | stream | EVENTS_USER_STREAM_SECONDS after the user's last event; capped (MAXLEN ~ EVENTS_USER_STREAM_MAXLEN) | one user's personal events, same shape |
+
+Pub/Sub channel `qb:lb:events:live` carries every event as "<topic>\\n<event id>\\n<client JSON>",
+where topic is "board" or "user:<uid>"; each web process subscribes to it once (leaderboard.hub).
+A stream entry's id is the event's `event_id`; replay reads the stream after a client's last id.
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from config.keys import key
 
 PERIODS = ("all", "day", "week")
+BOARD_TOPIC = "board"
 
 
 def board(period: str = "all", at: datetime | None = None) -> str:
@@ -40,3 +48,38 @@ def board_expires_at(period: str, at: datetime) -> int | None:
         end = day_start + timedelta(days=7 - at.weekday())
         return int((end + timedelta(days=8)).timestamp())
     raise ValueError(f"unknown period {period!r}")
+
+
+def events_stream() -> str:
+    """The capped Stream of board events (top 10 changes, entries into the top 10)."""
+    return key("lb", "events")
+
+
+def top_published() -> str:
+    """The last top10_changed event body published, to send only real changes."""
+    return key("lb", "top10", "published")
+
+
+def user_events_stream(user_id: str) -> str:
+    """The capped, expiring Stream of one user's personal events."""
+    return key("lb", "events", "user", user_id)
+
+
+def events_channel() -> str:
+    """The Pub/Sub channel every event is published on, right after its XADD."""
+    return key("lb", "events", "live")
+
+
+def user_topic(user_id: str) -> str:
+    """The fan-out topic of one user's personal events (not a key: a routing label)."""
+    return f"user:{user_id}"
+
+
+def topic_stream(topic: str) -> str:
+    """The Stream that backs a fan-out topic, for replay."""
+    if topic == BOARD_TOPIC:
+        return events_stream()
+    kind, _, user_id = topic.partition(":")
+    if kind != "user" or not user_id:
+        raise ValueError(f"unknown topic {topic!r}")
+    return user_events_stream(user_id)

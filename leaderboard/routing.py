@@ -1,2 +1,9 @@
-"""WebSocket routes (filled in by the real-time work)."""
-websocket_urlpatterns: list = []
+"""WebSocket routes (mounted under /ws/ by config.asgi)."""
+from django.urls import path
+
+from leaderboard.consumers import LeaderboardConsumer, MeConsumer
+
+websocket_urlpatterns = [
+    path("ws/leaderboard/", LeaderboardConsumer.as_asgi()),
+    path("ws/me/", MeConsumer.as_asgi()),
+]

@@ -1,0 +1,84 @@
+"""Thin DRF views for the leaderboard: parse the query, call a selector, serialize."""
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.exceptions import NotFound
+from leaderboard import selectors
+from leaderboard.keys import PERIODS
+
+AROUND_MAX = 50
+
+
+class PeriodIn(serializers.Serializer):
+    period = serializers.ChoiceField(
+        choices=PERIODS, default="all", help_text="all: all time; day / week: the current UTC day / ISO week"
+    )
+
+
+class EntryOut(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user_id = serializers.CharField()
+    username = serializers.CharField(allow_null=True)
+    score = serializers.IntegerField()
+
+
+class RankOut(serializers.Serializer):
+    rank = serializers.IntegerField(allow_null=True, help_text="1-based; null when unranked")
+    score = serializers.IntegerField()
+
+
+def _query(serializer_class: type[serializers.Serializer], request) -> dict:
+    # A plain dict, not the QueryDict: DRF treats a form's empty value ("?period=") as absent
+    # and would quietly use the default; here it is a 400 like any other invalid value.
+    data = serializer_class(data=request.query_params.dict())
+    data.is_valid(raise_exception=True)
+    return data.validated_data
+
+
+class LeaderboardApi(APIView):
+    """A page of the board, best first; equal scores are ordered by who reached them first."""
+
+    class PageIn(PeriodIn):
+        limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+        offset = serializers.IntegerField(min_value=0, max_value=10_000_000, default=0)
+
+    class PageOut(serializers.Serializer):
+        total = serializers.IntegerField()
+        entries = EntryOut(many=True)
+
+    @extend_schema(parameters=[PageIn], responses={200: PageOut})
+    def get(self, request):
+        page = selectors.leaderboard_page(**_query(self.PageIn, request))
+        return Response(self.PageOut(page).data)
+
+
+class LeaderboardMeApi(APIView):
+    """The caller's rank and score with `around` entries on each side."""
+
+    class AroundIn(PeriodIn):
+        around = serializers.IntegerField(min_value=0, max_value=AROUND_MAX, default=2)
+
+    class AroundOut(RankOut):
+        around = EntryOut(many=True)
+
+    @extend_schema(parameters=[AroundIn], responses={200: AroundOut})
+    def get(self, request):
+        window = selectors.leaderboard_around(user_id=request.user.id, **_query(self.AroundIn, request))
+        return Response(self.AroundOut(window).data)
+
+
+class LeaderboardUserApi(APIView):
+    """Any user's rank and score."""
+
+    @extend_schema(parameters=[PeriodIn], responses={200: RankOut})
+    def get(self, request, user_id: str):
+        found = None
+        if len(user_id) <= 64:
+            found = selectors.leaderboard_rank_of(user_id=user_id, **_query(PeriodIn, request))
+        if found is None:
+            raise NotFound("User not found.")
+        return Response(RankOut(found).data)

@@ -1,0 +1,121 @@
+"""Reads for the leaderboard: pages, ranks, the around-me window, and the real-time reads.
+
+Every board read is one round trip: a read-only Lua script joins usernames (HMGET) to the
+ranked rows, so a page never costs one call per row. Ranks are 1-based; unranked is None.
+The `async` functions serve the WebSocket consumers on the event loop's own Redis pool.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from accounts import keys as account_keys
+from config.redis import LuaScript, async_redis_client, redis_client
+from leaderboard import keys
+from leaderboard.encoding import decode_points
+from leaderboard.events import TOP_N
+
+_LUA = Path(__file__).parent / "lua"
+_board_page = LuaScript(_LUA / "board_page.lua")
+_board_around = LuaScript(_LUA / "board_around.lua")
+
+
+def _entries(flat: list, first: int) -> list[dict]:
+    """Turn the scripts' flat [uid, encoded score, username, ...] rows into entries."""
+    rows = []
+    for i in range(0, len(flat), 3):
+        uid, encoded, name = flat[i : i + 3]
+        rows.append(
+            {"rank": first + i // 3 + 1, "user_id": uid, "username": name, "score": decode_points(encoded)}
+        )
+    return rows
+
+
+def leaderboard_page(
+    *, period: str = "all", limit: int = 10, offset: int = 0, at: datetime | None = None
+) -> dict:
+    """Return {total, entries} for one page of a board, best first (one round trip)."""
+    total, flat, _ = _board_page(
+        keys=[keys.board(period, at), account_keys.users_names()],
+        args=[offset, offset + limit - 1],
+    )
+    return {"total": int(total), "entries": _entries(flat, offset)}
+
+
+def leaderboard_around(
+    *, user_id: str, around: int = 2, period: str = "all", at: datetime | None = None
+) -> dict:
+    """Return {rank, score, around} for a user and `around` entries each side (one round trip)."""
+    row = _board_around(
+        keys=[keys.board(period, at), account_keys.users_names()], args=[user_id, around]
+    )
+    if not row:
+        return {"rank": None, "score": 0, "around": []}
+    rank, encoded, first, flat = row
+    return {"rank": int(rank) + 1, "score": decode_points(encoded), "around": _entries(flat, int(first))}
+
+
+def leaderboard_rank_of(*, user_id: str, period: str = "all", at: datetime | None = None) -> dict | None:
+    """Return {rank, score} of a user on a board, or None for an unknown user (one round trip)."""
+    board = keys.board(period, at)
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.exists(account_keys.user_profile(user_id))
+    pipe.zrevrank(board, user_id)
+    pipe.zscore(board, user_id)
+    exists, rank, encoded = pipe.execute()
+    if not exists:
+        return None
+    if rank is None:
+        return {"rank": None, "score": 0}
+    return {"rank": rank + 1, "score": decode_points(encoded)}
+
+
+# --- real time (asyncio) -----------------------------------------------------------------------
+
+
+async def _run_async(script: LuaScript, *, keys: list[str], args: list):
+    # LuaScript caches one sync binding per process; the event loop gets its own AsyncScript
+    # (EVALSHA, loading on NOSCRIPT) so the two never swap bindings under each other.
+    client = async_redis_client()
+    return await client.register_script(script.source)(keys=keys, args=args, client=client)
+
+
+async def leaderboard_snapshot() -> dict:
+    """Return {entries: top 10, event_id: newest board event} read in one atomic step."""
+    _, flat, newest = await _run_async(
+        _board_page,
+        keys=[keys.board("all"), account_keys.users_names(), keys.events_stream()],
+        args=[0, TOP_N - 1],
+    )
+    return {"entries": _entries(flat, 0), "event_id": newest}
+
+
+async def me_snapshot(*, user_id: str) -> dict:
+    """Return {user_id, username, total_score, rank, event_id: newest personal event} (MULTI)."""
+    pipe = async_redis_client().pipeline(transaction=True)
+    pipe.hmget(account_keys.user_profile(user_id), "username", "total_score")
+    pipe.zrevrank(keys.board("all"), user_id)
+    pipe.xrevrange(keys.user_events_stream(user_id), "+", "-", count=1)
+    (username, total), rank, newest = await pipe.execute()
+    return {
+        "user_id": user_id,
+        "username": username,
+        "total_score": int(total or 0),
+        "rank": None if rank is None else rank + 1,
+        "event_id": newest[0][0] if newest else "0-0",
+    }
+
+
+async def events_range(*, stream: str, start: str, count: int) -> list[tuple[str, str]]:
+    """Return up to `count` (event id, stored event JSON) from `start` (XRANGE syntax) on."""
+    rows = await async_redis_client().xrange(stream, min=start, max="+", count=count)
+    return [(event_id, fields.get("body", "")) for event_id, fields in rows]
+
+
+async def sessions_alive(*, session_ids: list[str]) -> set[str]:
+    """Return which of the sessions still exist (one pipelined EXISTS each, one round trip)."""
+    pipe = async_redis_client().pipeline(transaction=False)
+    for session_id in session_ids:
+        pipe.exists(account_keys.session(session_id))
+    found = await pipe.execute()
+    return {sid for sid, alive in zip(session_ids, found) if alive}
