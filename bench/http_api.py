@@ -32,8 +32,12 @@ ENDPOINTS = {
 }
 # WSGI candidates serve the minimal DRF views, ASGI ones the async Django views.
 FLOOR_CANDIDATES = {"gunicorn-sync": "wsgi", "granian-wsgi": "wsgi", "uvicorn": "asgi", "granian-asgi": "asgi"}
-# Servers for our app; gunicorn-sync serves no WebSockets, uvicorn+a2wsgi needs config.asgi changed.
-APP_LINEUP = ["daphne", "uvicorn", "granian-asgi", "gunicorn-uvicorn", "gunicorn-sync", "uvicorn+a2wsgi"]
+# Servers for our app (config.asgi: HTTP through a2wsgi); gunicorn-sync serves no WebSockets;
+# uvicorn+django-asgi is HTTP through Django's ASGI handler, as config.asgi did before.
+APP_LINEUP = [
+    "daphne", "uvicorn", "granian-asgi", "gunicorn-uvicorn", "gunicorn-sync", "uvicorn+django-asgi",
+    "uvicorn+2-threads",
+]
 LINEUP_SECONDS = 3
 
 

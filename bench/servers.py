@@ -49,8 +49,10 @@ def _gunicorn(worker_class: str | None):
     return argv
 
 
-# Our HTTP through Django's WSGI handler on a thread pool inside an ASGI server (a lever).
-WSGI_POOL = {"app": "bench.asgi_variants:wsgi_pool"}
+# Levers: our HTTP through Django's own ASGI handler (config.asgi before a2wsgi), and config.asgi
+# with 2 HTTP threads per process instead of its HTTP_THREADS.
+DJANGO_ASGI = {"app": "bench.asgi_variants:django_asgi"}
+WSGI_POOL2 = {"app": "bench.asgi_variants:wsgi_pool2"}
 
 # name -> (targets, argv builder, the modules that must be importable)
 LINEUP = {
@@ -60,7 +62,8 @@ LINEUP = {
     "gunicorn-uvicorn": (ASGI, _gunicorn("uvicorn.workers.UvicornWorker"), ("gunicorn", "uvicorn")),
     "gunicorn-sync": (WSGI, _gunicorn(None), ("gunicorn",)),
     "granian-wsgi": (WSGI, _granian("wsgi"), ("granian", "uvloop")),
-    "uvicorn+a2wsgi": (WSGI_POOL, _uvicorn, ("uvicorn", "uvloop", "httptools", "a2wsgi")),
+    "uvicorn+django-asgi": (DJANGO_ASGI, _uvicorn, ("uvicorn", "uvloop", "httptools")),
+    "uvicorn+2-threads": (WSGI_POOL2, _uvicorn, ("uvicorn", "uvloop", "httptools")),
 }
 
 

@@ -1,18 +1,31 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+"""ASGI entry point: HTTP through Django's WSGI handler on a small thread pool, WebSockets through Channels.
+
+Every HTTP view is sync (Redis through redis-py's blocking pool), so Django's ASGI handler would
+only add an event-loop-to-thread hop per request (asgiref starts a thread-sensitive context for
+each one). a2wsgi hands each request to a fixed pool of threads running the plain WSGI handler:
+bench/RESULTS.md measured ~1.8x the req/s and ~0.6x the CPU per request of the ASGI handler on
+uvicorn. asgiref's own WsgiToAsgi is not used: it broke under concurrent load in the same bench.
+"""
 import os
 
-from django.core.asgi import get_asgi_application
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django_wsgi_app = get_wsgi_application()
 
+from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402
 
+# Threads per process. The GIL runs one at a time, and 2 vs 8 measured within the bench's noise
+# (bench/RESULTS.md, "uvicorn+2-threads"); but while Redis stalls every request holds its thread
+# for the socket timeout, and with 2 threads 8 concurrent requests took ~4 s to get their 503s.
+HTTP_THREADS = 8
+
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": WSGIMiddleware(django_wsgi_app, workers=HTTP_THREADS),
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from redis.commands.core import AsyncScript
+
 from accounts import keys as account_keys
 from config.redis import LuaScript, async_redis_client, redis_client
 from leaderboard import keys
@@ -73,11 +75,19 @@ def leaderboard_rank_of(*, user_id: str, period: str = "all", at: datetime | Non
 # --- real time (asyncio) -----------------------------------------------------------------------
 
 
+# One AsyncScript per script, built on first use: building one hashes the source each time.
+# It is always called with the current loop's client, so the client it was built with is moot.
+_async_scripts: dict[Path, AsyncScript] = {}
+
+
 async def _run_async(script: LuaScript, *, keys: list[str], args: list):
     # LuaScript caches one sync binding per process; the event loop gets its own AsyncScript
     # (EVALSHA, loading on NOSCRIPT) so the two never swap bindings under each other.
     client = async_redis_client()
-    return await client.register_script(script.source)(keys=keys, args=args, client=client)
+    bound = _async_scripts.get(script.path)
+    if bound is None:
+        bound = _async_scripts[script.path] = client.register_script(script.source)
+    return await bound(keys=keys, args=args, client=client)
 
 
 async def leaderboard_snapshot() -> dict:

@@ -101,3 +101,26 @@ def daphne_factory():
 def daphne(daphne_factory):
     """One real daphne process on the test Redis."""
     return daphne_factory()
+
+
+@pytest.fixture
+def web_server_factory():
+    """Start the Procfile's web server (what production runs) on free ports; env overrides per server."""
+    from tests.processes import WebServer
+
+    servers = []
+
+    def _start(**env: str) -> "WebServer":
+        server = WebServer(env=env).start()
+        servers.append(server)
+        return server
+
+    yield _start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def web_server(web_server_factory):
+    """One Procfile web process (WEB_CONCURRENCY=1) on the test Redis."""
+    return web_server_factory()

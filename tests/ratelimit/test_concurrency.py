@@ -1,4 +1,4 @@
-"""Concurrency over real HTTP: parallel requests racing one limit on a live daphne process."""
+"""Concurrency over real HTTP: parallel requests racing one limit on the Procfile's live web server."""
 from __future__ import annotations
 
 import threading
@@ -45,8 +45,8 @@ def _race(url: str) -> list[tuple[int, dict[str, str]]]:
     return answers
 
 
-def test_fifty_parallel_calls_from_one_address_admit_exactly_five(daphne_factory, redis):
-    server = daphne_factory(RATELIMIT_AUTH_IP_RATE="5/m")
+def test_fifty_parallel_calls_from_one_address_admit_exactly_five(web_server_factory, redis):
+    server = web_server_factory(RATELIMIT_AUTH_IP_RATE="5/m")
     for trial in range(TRIALS):
         for key in limiter_keys(redis):
             redis.delete(key)
