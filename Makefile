@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast bench check clean
+.PHONY: run test test-faults test-fast bench check clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m config.launcher
 
+# Tests that start, kill and restart real processes (workers, Redis) or soak the system for
+# minutes run apart: `make test-faults` (CI runs both).
+SLOW_TESTS := tests/faults tests/soak
+
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(addprefix --ignore=,$(SLOW_TESTS))
+
+test-faults: $(STAMP)
+	$(BIN)/python -m pytest $(SLOW_TESTS)
 
 check: $(STAMP)
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))') \

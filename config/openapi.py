@@ -3,8 +3,12 @@
 Views declare their success bodies with @extend_schema; the errors come from one exception
 handler (config/exceptions.py), so they are added here once instead of on every view. A
 response a view declares itself is kept; one declared without a body gets the envelope.
+Errors only one view raises (409 on register, 401 on a bad login, 403 for admin-only writes,
+422 on an Idempotency-Key reuse) are declared on that view.
 """
 from __future__ import annotations
+
+from typing import Any
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -27,7 +31,20 @@ DESCRIPTIONS = {
     "400": "`invalid`: the input failed validation.",
     "401": "`not_authenticated`: missing, invalid or expired bearer token.",
     "404": "`not_found`",
+    "413": "`payload_too_large`: the body is over MAX_BODY_BYTES.",
+    "415": "`unsupported_media_type`: send `Content-Type: application/json`.",
+    "429": "`rate_limited`: wait `Retry-After` seconds.",
     "503": "`service_unavailable`: Redis is unreachable; retry shortly.",
+}
+
+
+# A 429 always says when to come back (ratelimit.headers also sends RateLimit-* on it).
+RETRY_AFTER = {
+    "Retry-After": {
+        "schema": {"type": "integer", "minimum": 1},
+        "description": "Whole seconds to wait before trying again.",
+        "required": True,
+    }
 }
 
 
@@ -36,11 +53,23 @@ def _requires_token(operation: dict) -> bool:
     return bool(requirements) and all(req for req in requirements)  # {} means "anonymous ok"
 
 
-def _error_statuses(path: str, operation: dict) -> list[str]:
+def _views(generator) -> dict[tuple[str, str], Any]:
+    """(path, method) -> the view class that serves it, for what a view's setup implies."""
+    views = {}
+    for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
+        views[path, method.lower()] = getattr(callback, "cls", None)
+    return views
+
+
+def _error_statuses(path: str, operation: dict, view: Any) -> list[str]:
     statuses = ["503"]
     query = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
     if "requestBody" in operation or query:
         statuses.append("400")
+    if "requestBody" in operation:
+        statuses += ["413", "415"]
+    if getattr(view, "throttle_classes", None):
+        statuses.append("429")
     if _requires_token(operation):
         statuses.append("401")
     if "{" in path:
@@ -52,11 +81,14 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
     """Add the `Error` component and the error responses each operation can produce."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    views = _views(generator)
     for path, operations in result.get("paths", {}).items():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            for status in _error_statuses(path, operation):
+            for status in _error_statuses(path, operation, views.get((path, method))):
                 responses.setdefault(status, {"description": DESCRIPTIONS[status]})
+            if "429" in responses:
+                responses["429"].setdefault("headers", RETRY_AFTER)
             for status, response in responses.items():
                 # Error statuses a view declares without a body get the envelope too.
                 if status[0] in "45" and "content" not in response:

@@ -1,7 +1,8 @@
 """RQ jobs for quizzes: the score job and its failure callback.
 
 Enqueued by `services.submission_create` (inside the accept script) on settings.SCORE_QUEUE and
-run by `manage.py rqworker --worker-class rq.worker.SimpleWorker` (no fork per job).
+run by `manage.py rqworker --worker-class config.worker.ResilientSimpleWorker` (RQ's SimpleWorker,
+no fork per job, kept alive through Redis outages).
 
 Delivery: the score is applied exactly once (the applied marker in score_apply.lua makes a
 retried or duplicated job a no-op). Events are sent by the run that applied the score, so they
