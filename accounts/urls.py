@@ -1,16 +1,7 @@
-from django.urls import path, register_converter
-from django.urls.converters import StringConverter
+from django.urls import path
 
+import config.converters  # noqa: F401  (registers <user_id:...>)
 from accounts import apis
-
-
-class UserIdConverter(StringConverter):
-    """User ids are 16 hex digits; anything else never reaches a Redis key name (JSON 404)."""
-
-    regex = "[0-9a-f]{16}"
-
-
-register_converter(UserIdConverter, "user_id")
 
 urlpatterns = [
     path("auth/register", apis.RegisterApi.as_view(), name="auth-register"),

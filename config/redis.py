@@ -10,6 +10,7 @@ import weakref
 from pathlib import Path
 
 import redis
+import redis.exceptions
 import redis.asyncio as aredis
 from django.conf import settings
 from redis.asyncio.retry import Retry as AsyncRetry
@@ -66,7 +67,15 @@ def async_redis_client() -> aredis.Redis:
     loop = asyncio.get_running_loop()
     client = _async_clients.get(loop)
     if client is None:
-        pool = aredis.BlockingConnectionPool.from_url(settings.REDIS_URL, **_options())
+        # asyncio connections take their retry policy from the pool's connection kwargs, not
+        # from the client: without it a pooled connection left stale by a Redis restart fails
+        # its first command instead of reconnecting.
+        pool = aredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL,
+            retry=_retry(AsyncRetry),
+            retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+            **_options(),
+        )
         client = _async_clients[loop] = aredis.Redis(connection_pool=pool, retry=_retry(AsyncRetry))
     return client
 

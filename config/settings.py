@@ -182,7 +182,7 @@ EVENTS_USER_STREAM_SECONDS = env_int("EVENTS_USER_STREAM_SECONDS", 24 * 60 * 60)
 WS_QUEUE_MAX = env_int("WS_QUEUE_MAX", 256)
 # How often each web process checks that its sockets' sessions still exist (idle expiry is silent).
 WS_SESSION_CHECK_SECONDS = env_float("WS_SESSION_CHECK_SECONDS", 3.0)
-# How long a socket waits for its process's Pub/Sub subscription before giving up (1011).
+# How long a socket waits for its process's Pub/Sub subscription before giving up (close 4503).
 WS_SUBSCRIBE_TIMEOUT_SECONDS = env_float("WS_SUBSCRIBE_TIMEOUT_SECONDS", 5.0)
 # (end of leaderboard)
 

@@ -3,7 +3,7 @@
 `/ws/leaderboard/?ticket=...[&last_event_id=...]` and `/ws/me/?ticket=...[&last_event_id=...]`.
 Close codes: 4401 missing, used or expired ticket, or the session ended; 4400 malformed
 last_event_id; 4429 the socket fell too far behind (reconnect with last_event_id);
-1011 the server could not reach Redis (reconnect).
+4503 the server could not reach Redis (reconnect with last_event_id).
 """
 from __future__ import annotations
 

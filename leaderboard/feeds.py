@@ -21,7 +21,9 @@ from leaderboard.hub import CLOSE_TOO_SLOW, RESYNC, Subscriber, hub
 
 logger = logging.getLogger(__name__)
 
-CLOSE_INTERNAL_ERROR = 1011
+# 1011 would be the standard code, but daphne (autobahn) refuses to send it (only 1000 and
+# 3000-4999), leaving the socket open and silent; 4503 means the same on every server.
+CLOSE_INTERNAL_ERROR = 4503
 REPLAY_PAGE = 500
 
 Send = Callable[[str], Awaitable[None]]

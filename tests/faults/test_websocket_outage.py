@@ -1,6 +1,6 @@
-"""WebSockets across a Redis outage: a socket opened meanwhile is closed with 1011 at once, and a
+"""WebSockets across a Redis outage: a socket opened meanwhile is closed with 4503 at once, and a
 socket opened before gets every event again once Redis is back, either on the same connection
-or, if the server closed it with 1011, by reconnecting with `last_event_id` (API.md's replay).
+or, if the server closed it with 4503, by reconnecting with `last_event_id` (API.md's replay).
 
 Each web process holds one Pub/Sub subscription for all of its sockets (leaderboard.hub); when
 it is lost the process resubscribes by itself and every socket re-reads its Stream.
@@ -19,7 +19,7 @@ from tests.faults.conftest import SCORED_SECONDS
 from tests.faults.live import PROMPT, make_user, outage, processed
 from tests.faults.processes import wait_until
 
-CLOSE_REDIS_UNREACHABLE = 1011
+CLOSE_REDIS_UNREACHABLE = 4503
 CLOSE_TOO_SLOW = 4429
 WAIT = 10  # seconds for an expected message
 
@@ -60,7 +60,7 @@ class Follower:
         self.sockets.close()
 
 
-def _opened_during_the_outage_closes_with_1011(web, ticket: str) -> None:
+def _opened_during_the_outage_closes_with_4503(web, ticket: str) -> None:
     started = time.monotonic()
     with connect(f"{web.url.replace('http', 'ws', 1)}/ws/leaderboard/?ticket={ticket}",
                  open_timeout=WAIT) as late:
@@ -71,13 +71,10 @@ def _opened_during_the_outage_closes_with_1011(web, ticket: str) -> None:
 
 
 @pytest.mark.parametrize("mode", [
-    pytest.param("crashed", marks=pytest.mark.xfail(
-        reason="leaderboard/feeds.py ends a feed whose resync meets a stale Redis connection and "
-        "closes it with 1011, which daphne (autobahn) refuses ('invalid close code 1011'): the "
-        "socket is left open and silent (see the reliability report)", strict=False)),
+    "crashed",
     "paused",
 ])
-def test_sockets_get_every_event_after_an_outage_and_new_ones_close_with_1011(live_system, mode):
+def test_sockets_get_every_event_after_an_outage_and_new_ones_close_with_4503(live_system, mode):
     server, web, live = live_system.redis, live_system.web, live_system.live
     board, mine = Follower(web, live, "/ws/leaderboard/"), Follower(web, live, "/ws/me/")
     board.expect("leaderboard.snapshot")
@@ -85,7 +82,7 @@ def test_sockets_get_every_event_after_an_outage_and_new_ones_close_with_1011(li
     pending = live.call("POST", "/api/v1/auth/ws-ticket").body["ticket"]
 
     with outage(server, mode):
-        _opened_during_the_outage_closes_with_1011(web, pending)
+        _opened_during_the_outage_closes_with_4503(web, pending)
 
     bob = make_user("bob")
     submission_id = live.submit([0, 1, 0], as_user=bob)

@@ -104,3 +104,11 @@ def test_rank_reads_cost_two_round_trips(players, auth_client, roundtrips, path)
     roundtrips.reset()
     assert client.get(path).status_code == 200
     assert roundtrips.count == 2  # authenticate + one script (around) or one pipeline (rank of)
+
+
+def test_malformed_user_ids_are_json_404s_not_key_names(make_user, auth_client):
+    client = auth_client(make_user("malformed")["token"])
+    for path in ("/api/v1/leaderboard/users/abc", "/api/v1/leaderboard/users/0123456789abcdef:password"):
+        resp = client.get(path)
+        assert resp.status_code == 404, path
+        assert resp.json()["error"]["code"] == "not_found"

@@ -276,14 +276,14 @@ def test_a_malformed_message_on_the_channel_does_not_stop_delivery(run, alice, t
     run(scenario)
 
 
-def test_redis_unreachable_closes_with_1011(run, settings, alice, ticket):
+def test_redis_unreachable_closes_with_4503(run, settings, alice, ticket):
     issued = ticket(alice)
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
     reset_clients()
 
     async def scenario():
         socket = await _open(f"/ws/leaderboard/?ticket={issued}")
-        assert await _closed_with(socket) == 1011
+        assert await _closed_with(socket) == 4503
 
     run(scenario)
 
