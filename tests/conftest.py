@@ -80,21 +80,26 @@ def roundtrips(monkeypatch) -> RoundTrips:
     return counter
 
 
-@pytest.fixture
-def daphne_factory():
-    """Start real daphne processes (HTTP + WebSockets) on free ports; env overrides per server."""
-    from tests.processes import DaphneServer
-
+def _servers(server_class):
+    """Yield a starter for `server_class` processes; every one started is stopped afterwards."""
     servers = []
 
-    def _start(**env: str) -> "DaphneServer":
-        server = DaphneServer(env=env).start()
+    def _start(**env: str):
+        server = server_class(env=env).start()
         servers.append(server)
         return server
 
     yield _start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def daphne_factory():
+    """Start real daphne processes (HTTP + WebSockets) on free ports; env overrides per server."""
+    from tests.processes import DaphneServer
+
+    yield from _servers(DaphneServer)
 
 
 @pytest.fixture
@@ -108,16 +113,7 @@ def web_server_factory():
     """Start the Procfile's web server (what production runs) on free ports; env overrides per server."""
     from tests.processes import WebServer
 
-    servers = []
-
-    def _start(**env: str) -> "WebServer":
-        server = WebServer(env=env).start()
-        servers.append(server)
-        return server
-
-    yield _start
-    for server in servers:
-        server.stop()
+    yield from _servers(WebServer)
 
 
 @pytest.fixture
