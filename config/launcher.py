@@ -31,7 +31,8 @@ def _start_embedded_redis(port: int) -> subprocess.Popen:
         "--dir", str(redis_dir), "--appendonly", "yes", "--appendfsync", "everysec",
         "--save", "", "--logfile", str(redis_dir / "redis.log"),
     ]
-    proc = subprocess.Popen(args)
+    # Its own session: Ctrl-C reaches the app processes, not Redis, which we stop after them.
+    proc = subprocess.Popen(args, start_new_session=True)
     print(f"embedded redis-server (AOF in {redis_dir}) on 127.0.0.1:{port}", flush=True)
     return proc
 
