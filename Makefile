@@ -15,11 +15,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m config.launcher
 
-# Tests that start, kill and restart real processes (workers, Redis) or soak the system for
-# minutes run apart: `make test-faults` (CI runs both).
+# `make test` is the whole suite (about 4 minutes here). The tests that kill and restart real
+# processes (workers, Redis) or soak the system also run apart: `make test-faults`; the rest
+# alone is `make test-fast`.
 SLOW_TESTS := tests/faults tests/soak
 
 test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
 	$(BIN)/python -m pytest $(addprefix --ignore=,$(SLOW_TESTS))
 
 test-faults: $(STAMP)
