@@ -23,6 +23,22 @@ def redis(settings):
     reset_clients()
 
 
+def point_redis_away(settings) -> None:
+    """Aim every Redis client at a closed port, as if Redis were unreachable."""
+    from config.embedded_redis import free_port
+
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    reset_clients()
+
+
+@pytest.fixture
+def redis_down(settings):
+    """Redis is unreachable for the whole test."""
+    point_redis_away(settings)
+    yield
+    reset_clients()
+
+
 @pytest.fixture
 def api() -> APIClient:
     return APIClient()

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import time
 
-import pytest
 
 from config.redis import reset_clients
+from tests.conftest import point_redis_away
 
 
 def _assert_envelope(resp, status: int, code: str) -> None:
@@ -43,22 +43,9 @@ def test_oversized_body_is_413(api, settings):
     _assert_envelope(resp, 413, "payload_too_large")
 
 
-@pytest.fixture
-def redis_down(settings):
-    from config.embedded_redis import free_port
-
-    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
-    reset_clients()
-    yield
-    reset_clients()
-
-
 def test_redis_down_is_503_quickly(api, make_user, auth_client, settings):
     user = make_user()
-    from config.embedded_redis import free_port
-
-    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
-    reset_clients()
+    point_redis_away(settings)
     try:
         started = time.monotonic()
         resp = auth_client(user["token"]).get("/api/v1/me")

@@ -8,18 +8,8 @@ import redis.exceptions
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from config.embedded_redis import free_port
-from config.redis import reset_clients
 from ratelimit.throttles import SubmissionRateThrottle
 from tests.ratelimit.test_throttles import _user
-
-
-@pytest.fixture
-def redis_down(settings):
-    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
-    reset_clients()
-    yield
-    reset_clients()
 
 
 def _request() -> Request:
