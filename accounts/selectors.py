@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from accounts import keys
-from config.redis import redis_client
+from config.redis import async_redis_client, redis_client
 from leaderboard import keys as lb_keys
 
 
@@ -17,10 +17,21 @@ def _iso_ms(ms: int | str | None) -> str | None:
 
 def user_profile(*, user_id: str) -> dict | None:
     """Return {id, username, total_score, quizzes_solved, rank} or None (one round trip)."""
-    pipe = redis_client().pipeline(transaction=False)
+    return _profile(*_profile_reads(redis_client().pipeline(transaction=False), user_id).execute())
+
+
+async def user_profile_async(*, user_id: str) -> dict | None:
+    """`user_profile` on the running event loop's Redis pool (config/fastpath.py)."""
+    return _profile(*await _profile_reads(async_redis_client().pipeline(transaction=False), user_id).execute())
+
+
+def _profile_reads(pipe, user_id: str):
     pipe.hgetall(keys.user_profile(user_id))
     pipe.zrevrank(lb_keys.board("all"), user_id)
-    profile, rank = pipe.execute()
+    return pipe
+
+
+def _profile(profile: dict, rank: int | None) -> dict | None:
     if not profile:
         return None
     return {

@@ -116,19 +116,40 @@ def session_create(*, user: dict, now_ms: int | None = None) -> NewSession:
 
 def session_touch(*, token: str, now_ms: int | None = None) -> RedisUser | None:
     """Resolve a token to its user, sliding the idle timeout; None when not a live session."""
+    call = _session_touch_call(token, now_ms)
+    if call is None:
+        return None
+    session_id, script_call = call
+    return _session_user(_session_touch(**script_call), session_id)
+
+
+async def session_touch_async(*, token: str) -> RedisUser | None:
+    """`session_touch` on the running event loop's Redis pool (config/fastpath.py)."""
+    call = _session_touch_call(token, None)
+    if call is None:
+        return None
+    session_id, script_call = call
+    return _session_user(await _session_touch.run_async(**script_call), session_id)
+
+
+def _session_touch_call(token: str, now_ms: int | None) -> tuple[str, dict] | None:
+    """(session id, the script's keys and args) for a well-formed token, else None."""
     user_id = _token_user_id(token)
     if user_id is None:
         return None
     session_id = keys.session_id_for(token)
-    row = _session_touch(
-        keys=[keys.session(session_id), keys.user_profile(user_id), keys.users_last_seen()],
-        args=[
+    return session_id, {
+        "keys": [keys.session(session_id), keys.user_profile(user_id), keys.users_last_seen()],
+        "args": [
             settings.SESSION_IDLE_SECONDS,
             settings.ACTIVITY_WRITE_INTERVAL_SECONDS,
             user_id,
             _now_arg(now_ms),
         ],
-    )
+    }
+
+
+def _session_user(row: list | None, session_id: str) -> RedisUser | None:
     if row is None:
         return None
     uid, username, role, created, abs_ms, ttl_ms = row

@@ -96,7 +96,7 @@ def _drf_details(exc: drf.APIException) -> tuple[str, dict]:
     return str(exc.detail), {}
 
 
-def _classify(exc: Exception) -> tuple[int, str, str, dict, dict[str, str]]:
+def classify(exc: Exception) -> tuple[int, str, str, dict, dict[str, str]]:
     """Map any exception to (status, code, message, details, headers)."""
     if isinstance(exc, ApplicationError):
         headers = {"WWW-Authenticate": 'Bearer realm="api"'} if exc.status_code == 401 else {}
@@ -127,7 +127,7 @@ def _classify(exc: Exception) -> tuple[int, str, str, dict, dict[str, str]]:
 
 def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF exception handler: every exception becomes the JSON envelope."""
-    status, code, message, details, headers = _classify(exc)
+    status, code, message, details, headers = classify(exc)
     response = Response(error_body(code, message, details), status=status, headers=headers)
     rate_headers = getattr(exc, "rate_limit_headers", None)
     if rate_headers:
@@ -138,7 +138,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
 
 def json_error_response(exc: Exception) -> JsonResponse:
     """Plain-Django counterpart of `exception_handler` for errors outside DRF views."""
-    status, code, message, details, headers = _classify(exc)
+    status, code, message, details, headers = classify(exc)
     response = JsonResponse(error_body(code, message, details), status=status)
     for name, value in headers.items():
         response[name] = value

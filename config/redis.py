@@ -15,7 +15,7 @@ import redis.asyncio as aredis
 from django.conf import settings
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
-from redis.commands.core import Script
+from redis.commands.core import AsyncScript, Script
 from redis.retry import Retry
 
 _lock = threading.Lock()
@@ -45,8 +45,9 @@ def _options() -> dict:
 
 def _retry(cls: type = Retry):
     # One quick retry covers a connection dropped by a Redis restart; more would only delay
-    # the 503 a client should see when Redis is really gone.
-    return cls(ExponentialBackoff(cap=0.05, base=0.01), 1)
+    # the 503 a client should see when Redis is really gone. A timeout is not retried: a
+    # stalled Redis would make the client wait out a second one (measured: 2.0 s vs 1.0 s).
+    return cls(ExponentialBackoff(cap=0.05, base=0.01), 1, supported_errors=(redis.exceptions.ConnectionError,))
 
 
 def redis_client() -> redis.Redis:
@@ -73,7 +74,7 @@ def async_redis_client() -> aredis.Redis:
         pool = aredis.BlockingConnectionPool.from_url(
             settings.REDIS_URL,
             retry=_retry(AsyncRetry),
-            retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+            retry_on_error=[redis.exceptions.ConnectionError],
             **_options(),
         )
         client = _async_clients[loop] = aredis.Redis(connection_pool=pool, retry=_retry(AsyncRetry))
@@ -114,6 +115,9 @@ class LuaScript:
         self.path = path
         self._script: Script | None = None
         self._pool_id: int | None = None
+        # The asyncio binding, built on first use (building one hashes the source). It is always
+        # called with the running loop's client, so the client it was built with is moot.
+        self._async_script: AsyncScript | None = None
 
     @property
     def source(self) -> str:
@@ -132,3 +136,11 @@ class LuaScript:
             return client.eval(self.source, len(keys), *keys, *args)
         target = client if client is not None else redis_client()
         return self._bound(target)(keys=keys, args=args, client=target)
+
+    async def run_async(self, *, keys: list[str], args: list):
+        """Run the script on the running event loop's pool (EVALSHA, loading on NOSCRIPT)."""
+        # A separate binding from the sync one, so threads and the loop never swap it under each other.
+        client = async_redis_client()
+        if self._async_script is None:
+            self._async_script = client.register_script(self.source)
+        return await self._async_script(keys=keys, args=args, client=client)

@@ -27,19 +27,14 @@ def request_user_id(request: HttpRequest) -> str | None:
 
 def log_request(request: HttpRequest, status: int, started: float) -> None:
     """Write the request's line; `started` is a `time.perf_counter()` reading."""
+    log_line(request.method, request.path, status, started, request_user_id(request))
+
+
+def log_line(method: str, path: str, status: int, started: float, user_id: str | None) -> None:
+    """The one place a request line is written (also by config/fastpath.py, outside Django)."""
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
-    user_id = request_user_id(request)
-    fields = {
-        "method": request.method,
-        "path": request.path,
-        "status": status,
-        "duration_ms": duration_ms,
-        "user_id": user_id,
-    }
-    logger.info(
-        "%s %s %s %.2fms user=%s", request.method, request.path, status, duration_ms,
-        user_id or "-", extra=fields,
-    )
+    fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms, "user_id": user_id}
+    logger.info("%s %s %s %.2fms user=%s", method, path, status, duration_ms, user_id or "-", extra=fields)
 
 
 class RequestLogMiddleware:

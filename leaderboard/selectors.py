@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from redis.commands.core import AsyncScript
-
 from accounts import keys as account_keys
 from config.redis import LuaScript, async_redis_client, redis_client
 from leaderboard import keys
@@ -37,11 +35,20 @@ def leaderboard_page(
     *, period: str = "all", limit: int = 10, offset: int = 0, at: datetime | None = None
 ) -> dict:
     """Return {total, entries} for one page of a board, best first (one round trip)."""
-    total, flat, _ = _board_page(
-        keys=[keys.board(period, at), account_keys.users_names()],
-        args=[offset, offset + limit - 1],
-    )
+    total, flat, _ = _board_page(**_page_call(period, limit, offset, at))
     return {"total": int(total), "entries": _entries(flat, offset)}
+
+
+async def leaderboard_page_async(
+    *, period: str = "all", limit: int = 10, offset: int = 0, at: datetime | None = None
+) -> dict:
+    """`leaderboard_page` on the running event loop's Redis pool (config/fastpath.py)."""
+    total, flat, _ = await _board_page.run_async(**_page_call(period, limit, offset, at))
+    return {"total": int(total), "entries": _entries(flat, offset)}
+
+
+def _page_call(period: str, limit: int, offset: int, at: datetime | None) -> dict:
+    return {"keys": [keys.board(period, at), account_keys.users_names()], "args": [offset, offset + limit - 1]}
 
 
 def leaderboard_around(
@@ -75,25 +82,9 @@ def leaderboard_rank_of(*, user_id: str, period: str = "all", at: datetime | Non
 # --- real time (asyncio) -----------------------------------------------------------------------
 
 
-# One AsyncScript per script, built on first use: building one hashes the source each time.
-# It is always called with the current loop's client, so the client it was built with is moot.
-_async_scripts: dict[Path, AsyncScript] = {}
-
-
-async def _run_async(script: LuaScript, *, keys: list[str], args: list):
-    # LuaScript caches one sync binding per process; the event loop gets its own AsyncScript
-    # (EVALSHA, loading on NOSCRIPT) so the two never swap bindings under each other.
-    client = async_redis_client()
-    bound = _async_scripts.get(script.path)
-    if bound is None:
-        bound = _async_scripts[script.path] = client.register_script(script.source)
-    return await bound(keys=keys, args=args, client=client)
-
-
 async def leaderboard_snapshot() -> dict:
     """Return {entries: top 10, event_id: newest board event} read in one atomic step."""
-    _, flat, newest = await _run_async(
-        _board_page,
+    _, flat, newest = await _board_page.run_async(
         keys=[keys.board("all"), account_keys.users_names(), keys.events_stream()],
         args=[0, TOP_N - 1],
     )
