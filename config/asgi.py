@@ -1,5 +1,8 @@
 """ASGI entry point: HTTP through Django's WSGI handler on a small thread pool, WebSockets through Channels.
 
+The plain successful case of the two hot reads is answered before that, on the loop itself
+(config/fastpath.py); `FAST_READS=0` sends every request through Django.
+
 Every HTTP view is sync (Redis through redis-py's blocking pool), so Django's ASGI handler would
 only add an event-loop-to-thread hop per request (asgiref starts a thread-sensitive context for
 each one). a2wsgi hands each request to a fixed pool of threads running the plain WSGI handler:
@@ -15,7 +18,9 @@ django_wsgi_app = get_wsgi_application()
 
 from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+from config.fastpath import FastReads  # noqa: E402
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402
 
 # Threads per process. The GIL runs one at a time, and 2 vs 8 measured within the bench's noise
@@ -23,9 +28,11 @@ from leaderboard.routing import websocket_urlpatterns  # noqa: E402
 # for the socket timeout, and with 2 threads 8 concurrent requests took ~4 s to get their 503s.
 HTTP_THREADS = 8
 
+django_http = WSGIMiddleware(django_wsgi_app, workers=HTTP_THREADS)
+
 application = ProtocolTypeRouter(
     {
-        "http": WSGIMiddleware(django_wsgi_app, workers=HTTP_THREADS),
+        "http": FastReads(django_http) if settings.FAST_READS else django_http,
         "websocket": URLRouter(websocket_urlpatterns),
     }
 )

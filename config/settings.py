@@ -209,6 +209,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [],
 }
 
+# The plain successful GET /api/v1/me and GET /api/v1/leaderboard are answered on the event loop,
+# outside Django's request cycle, with the same bytes (config/fastpath.py). 0 sends them through it.
+FAST_READS = env_bool("FAST_READS", True)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Quizboard API",
     "DESCRIPTION": (

@@ -82,17 +82,24 @@ class RoundTrips:
 
 @pytest.fixture
 def roundtrips(monkeypatch) -> RoundTrips:
-    """Count every packet batch written to any Redis connection: a pipeline is one trip."""
+    """Count every packet batch written to any Redis connection, sync or asyncio: a pipeline is one trip."""
+    import redis.asyncio.connection
     import redis.connection
 
     counter = RoundTrips()
     original = redis.connection.AbstractConnection.send_packed_command
+    original_async = redis.asyncio.connection.AbstractConnection.send_packed_command
 
     def counting(self, command, check_health=True):
         counter.count += 1
         return original(self, command, check_health)
 
+    async def counting_async(self, command, check_health=True):
+        counter.count += 1
+        return await original_async(self, command, check_health)
+
     monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    monkeypatch.setattr(redis.asyncio.connection.AbstractConnection, "send_packed_command", counting_async)
     return counter
 
 

@@ -1,0 +1,205 @@
+"""Fast reads: the plain successful `GET /api/v1/me` and `GET /api/v1/leaderboard`, on the event loop.
+
+Why it exists: these two reads are what clients poll. Through Django's request cycle (a2wsgi's
+thread hand-off, the middleware stack, URL resolution, DRF's request wrapping, negotiation and
+permissions) each cost about 2 ms of server CPU, against about 1 ms for a bare DRF view doing
+the same Redis call on the fastest WSGI server (bench/RESULTS.md). No server or setting closes
+that gap while one ASGI process also serves the WebSockets, so the plain case of these two reads
+skips the cycle: it runs the same session script and the same reads through `redis.asyncio` on
+the server's own loop, and answers with the bytes the full stack would send.
+
+Only the plain successful case. A request is taken here when it is a GET of exactly one of
+these paths, with one `Authorization: Bearer <token>`, a Host in ALLOWED_HOSTS, no `format`
+override, an Accept that DRF would answer with JSON anyway, a query the view's own parser
+accepts as is, and a live session. Anything else (no or bad token, 400-worthy query, a browser
+asking for HTML, a plain-HTTP request when SECURE_SSL_REDIRECT is on, an error reply) is handed
+unchanged to the full Django stack, which gives the canonical answer (401, 400, 404 ...). An
+unreachable Redis is the one error answered here (the same 503), so that a stalled Redis costs
+the client one socket timeout, not two.
+Handing over after a session lookup repeats nothing a client could notice: resolving a session
+only slides its idle timeout, and an unknown token changes nothing.
+
+Same bytes: the body comes from DRF's JSONRenderer, the headers are those DRF and the
+middleware add (the security ones from the same settings), and the request line is written by
+config.request_log. tests/test_fast_reads.py sends the same requests to a server with
+`FAST_READS=0` and compares status, headers and body. `FAST_READS=0` turns this off.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Awaitable, Callable
+from urllib.parse import parse_qsl
+
+import redis.exceptions
+from django.conf import settings
+from django.http.request import split_domain_port, validate_host
+from rest_framework.renderers import JSONRenderer
+
+from accounts import selectors as account_selectors
+from accounts.apis import MeApi
+from accounts.services import session_touch_async
+from config.exceptions import REDIS_DOWN, classify, error_body
+from config.request_log import log_line
+from leaderboard import selectors as board_selectors
+from leaderboard.apis import LeaderboardApi, plain_query
+
+logger = logging.getLogger(__name__)
+
+ASGIApp = Callable[[dict, Callable, Callable], Awaitable[None]]
+# What DRF answers with JSON and nothing else: no Accept, any type, JSON; axios' default too.
+JSON_ACCEPTS = {"*/*", "application/json", "application/json, */*", "application/json, text/plain, */*"}
+MAX_QUERY_BYTES = 512  # a longer query is not a plain read; the full stack judges it
+
+
+class FastReads:
+    """ASGI app: answer the plain case of the hot reads here, pass everything else to `fallback`."""
+
+    def __init__(self, fallback: ASGIApp) -> None:
+        self.fallback = fallback
+        self.routes = {"/api/v1/me": self._me, "/api/v1/leaderboard": self._leaderboard}
+        self.allow = {"/api/v1/me": allow_header(MeApi), "/api/v1/leaderboard": allow_header(LeaderboardApi)}
+        self.render = JSONRenderer().render
+        self.security_headers = security_headers()
+        self.hsts = hsts_header()
+        self.proxy_ssl = proxy_ssl_header()
+        self.allowed_hosts = settings.ALLOWED_HOSTS or (
+            [".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else []
+        )  # as HttpRequest.get_host()
+        self.host_header = b"x-forwarded-host" if settings.USE_X_FORWARDED_HOST else b"host"
+        self.log = settings.LOG_REQUESTS
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        handler = None
+        if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
+            handler = self.routes.get(scope["path"])
+        if handler is None:
+            return await self.fallback(scope, receive, send)
+        started = time.perf_counter()
+        answer = request = None
+        try:
+            request = self._plain_request(scope)
+            if request is not None:
+                answer = await handler(request)
+        except REDIS_DOWN as exc:
+            # Answered here: handing over would make the client wait out a second timeout.
+            status, code, message, details, headers = classify(exc)
+            body = self.render(error_body(code, message, details))
+            extra = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+            return await self._respond(scope, send, request, status, body, extra, started)
+        except redis.exceptions.RedisError:
+            answer = None  # anything else Redis says: the full stack answers it its own way
+        except Exception:
+            logger.exception("fast read failed; handing %s to the full stack", scope["path"])
+            answer = None
+        if answer is None:
+            return await self.fallback(scope, receive, send)
+        await self._respond(scope, send, request, 200, self.render(answer), [], started)
+
+    async def _respond(
+        self, scope: dict, send: Callable, request: dict | None, status: int, body: bytes,
+        extra: list[tuple[bytes, bytes]], started: float,
+    ) -> None:
+        """Send a JSON answer with the headers DRF and the middleware would add, then log it."""
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"vary", b"Accept"),
+            (b"allow", self.allow[scope["path"]]),
+            (b"content-length", str(len(body)).encode()),
+            *extra,
+            *self.security_headers,
+        ]
+        if self.hsts and request is not None and request["secure"]:
+            headers.append(self.hsts)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        if self.log:
+            log_line("GET", scope["path"], status, started, request and request.get("user_id"))
+
+    def _plain_request(self, scope: dict) -> dict | None:
+        """The request's token, query and scheme when it qualifies as a plain read, else None."""
+        found: dict[bytes, bytes] = {}
+        for name, value in scope["headers"]:
+            if name in (b"authorization", b"accept", self.host_header, self.proxy_ssl[0]):
+                if name in found:
+                    return None  # a repeated header: let the full stack judge it
+                found[name] = value
+        scheme, _, token = found.get(b"authorization", b"").partition(b" ")
+        if scheme.lower() != b"bearer" or token.split() != [token] or not token.isascii():
+            return None
+        if found.get(b"accept", b"*/*").decode("latin-1") not in JSON_ACCEPTS:
+            return None
+        host = found.get(self.host_header, b"").decode("latin-1")
+        domain, _ = split_domain_port(host)
+        if not domain or not validate_host(domain, self.allowed_hosts):
+            return None
+        secure = scope.get("scheme") == "https"
+        if self.proxy_ssl[0] is not None:
+            secure = found.get(self.proxy_ssl[0], b"").split(b",", 1)[0].strip() == self.proxy_ssl[1]
+        if settings.SECURE_SSL_REDIRECT and not secure:
+            return None
+        raw_query = scope.get("query_string", b"")
+        if len(raw_query) > MAX_QUERY_BYTES or not raw_query.isascii():
+            return None
+        query = dict(parse_qsl(raw_query.decode("ascii"), keep_blank_values=True))  # last value wins, as QueryDict.dict()
+        if "format" in query:
+            return None
+        return {"token": token.decode("ascii"), "query": query, "secure": secure, "user_id": None}
+
+    async def _authenticate(self, request: dict) -> bool:
+        user = await session_touch_async(token=request["token"])
+        request["user_id"] = user and user.id
+        return user is not None
+
+    async def _me(self, request: dict) -> dict | None:
+        if not await self._authenticate(request):
+            return None
+        return await account_selectors.user_profile_async(user_id=request["user_id"])
+
+    async def _leaderboard(self, request: dict) -> dict | None:
+        query = plain_query(LeaderboardApi.PageIn, request["query"])
+        if query is None or not await self._authenticate(request):
+            return None
+        return await board_selectors.leaderboard_page_async(**query)
+
+
+def allow_header(view_class: type) -> bytes:
+    """DRF's Allow header for a view (setup() adds HEAD where there is GET, as for a request)."""
+    view = view_class()
+    view.setup(None)
+    return ", ".join(view.allowed_methods).encode()
+
+
+def security_headers() -> list[tuple[bytes, bytes]]:
+    """What SecurityMiddleware and XFrameOptionsMiddleware add to every response, from settings."""
+    headers = [(b"x-frame-options", settings.X_FRAME_OPTIONS.upper().encode())]
+    if settings.SECURE_CONTENT_TYPE_NOSNIFF:
+        headers.append((b"x-content-type-options", b"nosniff"))
+    policy = settings.SECURE_REFERRER_POLICY
+    if policy:
+        if isinstance(policy, str):
+            policy = [v.strip() for v in policy.split(",")]
+        headers.append((b"referrer-policy", ",".join(policy).encode()))
+    if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+        headers.append((b"cross-origin-opener-policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY.encode()))
+    return headers
+
+
+def hsts_header() -> tuple[bytes, bytes] | None:
+    """SecurityMiddleware's Strict-Transport-Security (sent on secure requests only)."""
+    if not settings.SECURE_HSTS_SECONDS:
+        return None
+    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return b"strict-transport-security", value.encode()
+
+
+def proxy_ssl_header() -> tuple[bytes | None, bytes]:
+    """SECURE_PROXY_SSL_HEADER as an ASGI header name and the value that means https."""
+    if not settings.SECURE_PROXY_SSL_HEADER:
+        return None, b""
+    meta_name, value = settings.SECURE_PROXY_SSL_HEADER
+    return meta_name.removeprefix("HTTP_").replace("_", "-").lower().encode(), value.encode()
