@@ -23,20 +23,27 @@ from bench.servers import available, server
 from config.embedded_redis import free_port
 
 ENDPOINTS = {
-    "me": {"app": "/api/v1/me", "wsgi": "/bare/profile/{uid}", "asgi": "/bare-async/profile/{uid}"},
+    "me": {
+        "app": "/api/v1/me", "wsgi": "/bare/profile/{uid}", "asgi": "/bare-async/profile/{uid}",
+        "raw": "/raw/profile/{uid}",
+    },
     "leaderboard": {
         "app": "/api/v1/leaderboard?limit=10",
         "wsgi": "/bare/leaderboard",
         "asgi": "/bare-async/leaderboard",
+        "raw": "/raw/leaderboard",
     },
 }
 # WSGI candidates serve the minimal DRF views, ASGI ones the async Django views.
 FLOOR_CANDIDATES = {"gunicorn-sync": "wsgi", "granian-wsgi": "wsgi", "uvicorn": "asgi", "granian-asgi": "asgi"}
-# Servers for our app (config.asgi: HTTP through a2wsgi); gunicorn-sync serves no WebSockets;
-# uvicorn+django-asgi is HTTP through Django's ASGI handler, as config.asgi did before.
+# The floor under every framework (bench/baseline/raw.py): a second reference, with no target.
+RAW_FLOOR = "uvicorn-raw"
+# Servers for our app (config.asgi: the fast reads, then Django through a2wsgi); gunicorn-sync
+# serves config.wsgi (the full stack, no WebSockets); uvicorn+full-stack is config.asgi with
+# FAST_READS=0; uvicorn+django-asgi is HTTP through Django's ASGI handler, as config.asgi did first.
 APP_LINEUP = [
-    "daphne", "uvicorn", "granian-asgi", "gunicorn-uvicorn", "gunicorn-sync", "uvicorn+django-asgi",
-    "uvicorn+2-threads",
+    "daphne", "uvicorn", "granian-asgi", "gunicorn-uvicorn", "gunicorn-sync", "uvicorn+full-stack",
+    "uvicorn+django-asgi", "uvicorn+2-threads",
 ]
 LINEUP_SECONDS = 3
 
@@ -125,26 +132,43 @@ def find_floor(setup: Setup, endpoints: list[str], probe_seconds: float) -> dict
     return best
 
 
-def head_to_head(setup: Setup, app_srv: Server, floor: dict[str, Run], rounds: int) -> dict[str, tuple[Run, Run]]:
-    """Alternate app and floor runs per endpoint; keep each side's best round."""
+def head_to_head(setup: Setup, app_srv: Server, floor: dict[str, Run], rounds: int) -> dict[str, tuple[Run, Run, Run | None]]:
+    """Alternate app, floor and no-framework floor runs per endpoint; keep each side's best round."""
     out = {}
+    raw = available(RAW_FLOOR)
     for endpoint, probe in floor.items():
         shape = FLOOR_CANDIDATES[probe.server]
-        with server(probe.server, "baseline", setup.redis_url, setup.workers) as base_srv:
-            base_url = base_srv.url + ENDPOINTS[endpoint][shape].format(uid=setup.user["id"])
-            app_url = app_srv.url + ENDPOINTS[endpoint]["app"]
-            app_best = floor_best = None
+        with ExitStack() as stack:
+            base_srv = stack.enter_context(server(probe.server, "baseline", setup.redis_url, setup.workers))
+            raw_srv = stack.enter_context(server(RAW_FLOOR, "baseline", setup.redis_url, setup.workers)) if raw else None
+            uid = setup.user["id"]
+            sides = {"app": (app_srv, app_srv.url + ENDPOINTS[endpoint]["app"]),
+                     "floor": (base_srv, base_srv.url + ENDPOINTS[endpoint][shape].format(uid=uid))}
+            if raw_srv is not None:
+                sides["raw"] = (raw_srv, raw_srv.url + ENDPOINTS[endpoint]["raw"].format(uid=uid))
+            best: dict[str, Run | None] = dict.fromkeys(sides)
             for _ in range(rounds):
-                floor_best = _better(floor_best, measure(base_srv, base_url, setup, setup.seconds))
-                app_best = _better(app_best, measure(app_srv, app_url, setup, setup.seconds))
-            floor_best.server = probe.server
-            out[endpoint] = (app_best, floor_best)
+                for side, (srv, url) in sides.items():
+                    best[side] = _better(best[side], measure(srv, url, setup, setup.seconds))
+            best["floor"].server = probe.server
+            if best.get("raw") is not None:
+                best["raw"].server = RAW_FLOOR
+            out[endpoint] = (best["app"], best["floor"], best.get("raw"))
     return out
 
 
-def _figures(endpoint: str, app: Run, floor: Run, label: str) -> list[Figure]:
+def _figures(endpoint: str, app: Run, floor: Run, raw: Run | None, label: str) -> list[Figure]:
     path = ENDPOINTS[endpoint]["app"].split("?")[0]
     base = f"bare, {floor.server}"
+    extra = []
+    if raw is not None:
+        extra = [
+            Figure(f"GET {path} req/s vs no-framework floor", app.result.rps, "req/s", raw.result.rps,
+                   baseline_label="raw ASGI, uvicorn", note="2 Redis round trips here (session + read), 1 there"),
+            Figure(f"GET {path} req per server CPU-second vs no-framework floor", app.per_cpu_second, "req/s",
+                   raw.per_cpu_second, baseline_label="raw ASGI, uvicorn",
+                   note=f"{app.cpu_us:.0f} vs {raw.cpu_us:.0f} us CPU/req"),
+        ]
     return [
         Figure(f"GET {path} req/s ({label})", app.result.rps, "req/s", floor.result.rps, (">=", 0.8),
                baseline_label=base),
@@ -154,6 +178,7 @@ def _figures(endpoint: str, app: Run, floor: Run, label: str) -> list[Figure]:
                note="lower is better"),
         Figure(f"GET {path} p99", app.result.p99_ms, "ms", floor.result.p99_ms, baseline_label=base,
                note="lower is better"),
+        *extra,
     ]
 
 
@@ -179,15 +204,16 @@ def run(report: Report, setup: Setup, *, lineup: bool, rounds: int = 2, probe_se
     label = f"Procfile web: {procfile_label(setup)}"
     with procfile_web(setup) as app_srv:
         results = head_to_head(setup, app_srv, floor, rounds)
-    for endpoint, (app, best) in results.items():
-        report.add(*_figures(endpoint, app, best, label))
+    for endpoint, (app, best, raw) in results.items():
+        report.add(*_figures(endpoint, app, best, raw, label))
     tool = next(iter(results.values()))[0].result.tool if results else "-"
     report.section(
         "HTTP method",
         f"Generator: {tool}, {setup.connections} connections; {setup.workers} server processes for our "
         f"app and for the floor; best of {rounds} alternating rounds of {setup.seconds:.0f} s per side. "
         f"The floor is the bare app (bench/baseline) on the fastest of {', '.join(FLOOR_CANDIDATES)} "
-        f"(probes of {probe_seconds:.0f} s). Load average at the end: {load_average()}; "
+        f"(probes of {probe_seconds:.0f} s). The no-framework floor is bench/baseline/raw.py on uvicorn, "
+        f"measured in the same alternation. Load average at the end: {load_average()}; "
         f"{time.monotonic() - started:.0f} s.",
     )
     if lineup:

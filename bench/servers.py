@@ -49,10 +49,14 @@ def _gunicorn(worker_class: str | None):
     return argv
 
 
-# Levers: our HTTP through Django's own ASGI handler (config.asgi before a2wsgi), and config.asgi
-# with 2 HTTP threads per process instead of its HTTP_THREADS.
+# Levers: config.asgi without the fast reads (every request through Django, as FAST_READS=0),
+# our HTTP through Django's own ASGI handler (config.asgi before a2wsgi), and the full stack
+# with 2 HTTP threads per process instead of HTTP_THREADS.
+FULL_STACK = {"app": "bench.asgi_variants:full_stack"}
 DJANGO_ASGI = {"app": "bench.asgi_variants:django_asgi"}
 WSGI_POOL2 = {"app": "bench.asgi_variants:wsgi_pool2"}
+# The floor under every framework: bench/baseline/raw.py straight on uvicorn.
+RAW = {"baseline": "bench.baseline.raw:application"}
 
 # name -> (targets, argv builder, the modules that must be importable)
 LINEUP = {
@@ -62,6 +66,8 @@ LINEUP = {
     "gunicorn-uvicorn": (ASGI, _gunicorn("uvicorn.workers.UvicornWorker"), ("gunicorn", "uvicorn")),
     "gunicorn-sync": (WSGI, _gunicorn(None), ("gunicorn",)),
     "granian-wsgi": (WSGI, _granian("wsgi"), ("granian", "uvloop")),
+    "uvicorn+full-stack": (FULL_STACK, _uvicorn, ("uvicorn", "uvloop", "httptools")),
+    "uvicorn-raw": (RAW, _uvicorn, ("uvicorn", "uvloop", "httptools")),
     "uvicorn+django-asgi": (DJANGO_ASGI, _uvicorn, ("uvicorn", "uvloop", "httptools")),
     "uvicorn+2-threads": (WSGI_POOL2, _uvicorn, ("uvicorn", "uvloop", "httptools")),
 }
