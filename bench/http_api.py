@@ -102,9 +102,14 @@ def _answers_200(url: str, setup: Setup) -> bool:
 
 def procfile_web(setup: Setup) -> Server:
     """The Procfile's `web` command, as a Procfile runner would start it."""
+    return procfile_web_server(setup.redis_url, setup.workers)
+
+
+def procfile_web_server(redis_url: str, workers: int, **env: str) -> Server:
+    """The Procfile's `web` command on `redis_url` with `workers` processes; `env` overrides settings."""
     line = next(row for row in (ROOT / "Procfile").read_text().splitlines() if row.startswith("web:"))
     port = free_port()
-    env = app_env(setup.redis_url, PORT=str(port), WEB_CONCURRENCY=str(setup.workers))
+    env = app_env(redis_url, PORT=str(port), WEB_CONCURRENCY=str(workers), **env)
     return Server(name="procfile-web", argv=["sh", "-c", line.partition(":")[2].strip()], env=env, port=port)
 
 

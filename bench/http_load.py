@@ -1,14 +1,17 @@
 """Closed-loop HTTP load: wrk when installed, else a small asyncio keep-alive client.
 
-Both report requests/s and the p50/p99 latency of GET requests over N connections, so a run's
-figures and their baseline always come from the same generator (the table says which).
+Both report requests/s and the p50/p99 latency of one request (a GET, or a POST with a JSON body)
+replayed over N connections, so a run's figures and their baseline always come from the same
+generator (the table says which).
 """
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -30,12 +33,19 @@ class LoadResult:
 
 
 def http_load(
-    url: str, *, headers: dict[str, str] | None = None, seconds: float = 8, connections: int = 32
+    url: str, *, headers: dict[str, str] | None = None, seconds: float = 8, connections: int = 32,
+    body: dict | None = None, tokens: list[str] | None = None,
 ) -> LoadResult:
-    """Load `url` with GETs for `seconds` over `connections` keep-alive connections."""
+    """Load `url` for `seconds` over `connections` keep-alive connections: GETs, or POSTs of `body`
+    as JSON; with `tokens`, each request carries the next one as its bearer token, in turn."""
+    headers = dict(headers or {})
+    raw = None
+    if body is not None:
+        raw = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
     if WRK:
-        return _wrk(url, headers or {}, seconds, connections)
-    return asyncio.run(_asyncio_load(url, headers or {}, seconds, connections))
+        return _wrk(url, headers, seconds, connections, raw, tokens or [])
+    return asyncio.run(_asyncio_load(url, headers, seconds, connections, raw, tokens or []))
 
 
 # --- wrk ----------------------------------------------------------------------------------------
@@ -48,14 +58,36 @@ def _ms(text: str) -> float:
     return float(number) * _UNITS[unit]
 
 
-def _wrk(url: str, headers: dict[str, str], seconds: float, connections: int) -> LoadResult:
+def _wrk(
+    url: str, headers: dict[str, str], seconds: float, connections: int, body: bytes | None, tokens: list[str]
+) -> LoadResult:
     # One wrk thread: it is enough for tens of thousands of requests/s and leaves the second
     # core to the servers under test.
     argv = [WRK, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", "--timeout", "5s"]
     for name, value in headers.items():
         argv += ["-H", f"{name}: {value}"]
-    out = subprocess.run(argv + [url], capture_output=True, text=True, check=True).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(_wrk_script(body, tokens))  # wrk sends a body, or varies a header, only from a script
+        script.flush()
+        out = subprocess.run(argv + ["-s", script.name, url], capture_output=True, text=True, check=True).stdout
     return parse_wrk(out)
+
+
+def _wrk_script(body: bytes | None, tokens: list[str]) -> str:
+    lines = []
+    if body is not None:
+        lines += ['wrk.method = "POST"', f"wrk.body = {json.dumps(body.decode())}"]
+    if tokens:
+        lines += [
+            "local tokens = {" + ", ".join(json.dumps(t) for t in tokens) + "}",
+            "local i = 0",
+            "request = function()",
+            "  i = i % #tokens + 1",
+            '  wrk.headers["Authorization"] = "Bearer " .. tokens[i]',
+            "  return wrk.format()",
+            "end",
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def parse_wrk(out: str) -> LoadResult:
@@ -112,9 +144,12 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, fields.get(b"connection") == b"close"
 
 
-async def _connection(host: str, port: int, request: bytes, stop_at: float, tally: _Tally) -> None:
+async def _connection(host: str, port: int, requests: list[bytes], stop_at: float, tally: _Tally) -> None:
     writer = None
+    turn = 0
     while time.perf_counter() < stop_at:
+        request = requests[turn % len(requests)]
+        turn += 1
         if writer is None:
             try:
                 reader, writer = await asyncio.open_connection(host, port)
@@ -140,17 +175,23 @@ async def _connection(host: str, port: int, request: bytes, stop_at: float, tall
         writer.close()
 
 
-async def _asyncio_load(url: str, headers: dict[str, str], seconds: float, connections: int) -> LoadResult:
+async def _asyncio_load(
+    url: str, headers: dict[str, str], seconds: float, connections: int, body: bytes | None, tokens: list[str]
+) -> LoadResult:
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
-    lines = [f"GET {path} HTTP/1.1", f"Host: {parts.netloc}"]
+    lines = [f"{'GET' if body is None else 'POST'} {path} HTTP/1.1", f"Host: {parts.netloc}"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    if body is not None:
+        lines.append(f"Content-Length: {len(body)}")
+    variants = [[*lines, f"Authorization: Bearer {t}"] for t in tokens] or [lines]
+    requests = [("\r\n".join(v) + "\r\n\r\n").encode() + (body or b"") for v in variants]
     tally = _Tally()
     started = time.perf_counter()
     stop_at = started + seconds
     await asyncio.gather(
-        *(_connection(parts.hostname, parts.port, request, stop_at, tally) for _ in range(connections))
+        *(_connection(parts.hostname, parts.port, requests[i::connections] or requests, stop_at, tally)
+          for i in range(connections))
     )
     elapsed = time.perf_counter() - started
     ordered = sorted(tally.latencies) or [0.0]
