@@ -67,6 +67,7 @@ class FastReads:
             [".localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else []
         )  # as HttpRequest.get_host()
         self.host_header = b"x-forwarded-host" if settings.USE_X_FORWARDED_HOST else b"host"
+        self.ssl_redirect = settings.SECURE_SSL_REDIRECT
         self.log = settings.LOG_REQUESTS
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
@@ -136,7 +137,7 @@ class FastReads:
         secure = scope.get("scheme") == "https"
         if self.proxy_ssl[0] is not None:
             secure = found.get(self.proxy_ssl[0], b"").split(b",", 1)[0].strip() == self.proxy_ssl[1]
-        if settings.SECURE_SSL_REDIRECT and not secure:
+        if self.ssl_redirect and not secure:
             return None
         raw_query = scope.get("query_string", b"")
         if len(raw_query) > MAX_QUERY_BYTES or not raw_query.isascii():
