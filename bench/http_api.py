@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from bench.common import ROOT, Server, app_env, load_average
 from bench.http_load import LoadResult, http_load
 from bench.report import Figure, Report, render
-from bench.servers import available, server
+from bench.servers import available, processes, server
 from config.embedded_redis import free_port
 
 ENDPOINTS = {
@@ -42,7 +42,7 @@ RAW_FLOOR = "uvicorn-raw"
 # serves config.wsgi (the full stack, no WebSockets); uvicorn+full-stack is config.asgi with
 # FAST_READS=0; uvicorn+django-asgi is HTTP through Django's ASGI handler, as config.asgi did first.
 APP_LINEUP = [
-    "daphne", "uvicorn", "granian-asgi", "gunicorn-uvicorn", "gunicorn-sync", "uvicorn+full-stack",
+    "daphne", "uvicorn", "uvicorn-1-process", "granian-asgi", "gunicorn-uvicorn", "gunicorn-sync", "uvicorn+full-stack",
     "uvicorn+django-asgi", "uvicorn+2-threads",
 ]
 LINEUP_SECONDS = 3
@@ -232,7 +232,7 @@ def _lineup(setup: Setup, floor: dict[str, Run], endpoints: list[str], rounds: i
     best: dict[tuple[str, str], Run] = {}
     with ExitStack() as stack:
         servers = {
-            n: stack.enter_context(server(n, "app", setup.redis_url, 1 if n == "daphne" else setup.workers))
+            n: stack.enter_context(server(n, "app", setup.redis_url, setup.workers))
             for n in names
         }
         for _ in range(rounds):
@@ -242,7 +242,7 @@ def _lineup(setup: Setup, floor: dict[str, Run], endpoints: list[str], rounds: i
                     best[key] = _better(best.get(key), measure(srv, srv.url + ENDPOINTS[endpoint]["app"], setup, LINEUP_SECONDS))
     figures = []
     for (name, endpoint), got in best.items():
-        workers = 1 if name == "daphne" else setup.workers
+        workers = processes(name, setup.workers)
         path = ENDPOINTS[endpoint]["app"].split("?")[0]
         base = floor[endpoint]
         figures.append(Figure(f"{path} on {name} x{workers}", got.result.rps, "req/s", base.result.rps,

@@ -62,6 +62,7 @@ RAW = {"baseline": "bench.baseline.raw:application"}
 LINEUP = {
     "daphne": (ASGI, _daphne, ("daphne",)),
     "uvicorn": (ASGI, _uvicorn, ("uvicorn", "uvloop", "httptools")),
+    "uvicorn-1-process": (ASGI, _uvicorn, ("uvicorn", "uvloop", "httptools")),
     "granian-asgi": (ASGI, _granian("asgi"), ("granian", "uvloop")),
     "gunicorn-uvicorn": (ASGI, _gunicorn("uvicorn.workers.UvicornWorker"), ("gunicorn", "uvicorn")),
     "gunicorn-sync": (WSGI, _gunicorn(None), ("gunicorn",)),
@@ -73,6 +74,16 @@ LINEUP = {
 }
 
 
+# Servers that run one process whatever the process count asked for (daphne has no workers; the
+# other is the WEB_CONCURRENCY lever: 1 process against the lineup's count).
+ONE_PROCESS = {"daphne", "uvicorn-1-process"}
+
+
+def processes(name: str, workers: int) -> int:
+    """How many processes server `name` runs when the lineup asks for `workers`."""
+    return 1 if name in ONE_PROCESS else workers
+
+
 def available(name: str) -> bool:
     """Whether the server's packages are installed (granian or gunicorn may be missing)."""
     return all(importlib.util.find_spec(mod) is not None for mod in LINEUP[name][2])
@@ -81,6 +92,7 @@ def available(name: str) -> bool:
 def server(name: str, which: str, redis_url: str, workers: int, **env: str) -> Server:
     """Build (not start) server `name` serving `which` ("app" or "baseline")."""
     targets, argv, _ = LINEUP[name]
+    workers = processes(name, workers)
     port = free_port()
     if which == "baseline":
         env.setdefault("DJANGO_SETTINGS_MODULE", BASELINE_SETTINGS)
