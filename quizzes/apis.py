@@ -6,6 +6,7 @@ import functools
 from django.urls import get_script_prefix, reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,7 +15,7 @@ from config.exceptions import ApplicationError, NotFound
 from quizzes import selectors, services
 from quizzes.permissions import IsAdminOrReadOnly
 from quizzes.results import results_fetch
-from ratelimit.throttles import SubmissionRateThrottle
+from ratelimit.throttles import SubmissionRateThrottle, attempts_forgive
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 255
@@ -171,6 +172,8 @@ class QuizSubmissionsApi(APIView):
     """Submit answers; scoring happens on the worker. Accepting costs one Redis round trip here."""
 
     throttle_classes = [SubmissionRateThrottle]
+    over_limit = False  # set by `throttled` for a request with an Idempotency-Key
+    over_limit_wait: float | None = None
 
     class SubmissionIn(serializers.Serializer):
         answers = serializers.ListField(
@@ -184,6 +187,15 @@ class QuizSubmissionsApi(APIView):
         status = serializers.CharField()
         status_url = serializers.CharField()
 
+    def throttled(self, request, wait):
+        # A retry with an Idempotency-Key is no new submission, and API.md promises it the first
+        # answer (same id, 202) even when the user has since reached the limit. So over the
+        # limit such a request goes on, to be accepted only as a replay; anything new is a 429.
+        if request.headers.get(IDEMPOTENCY_HEADER) is not None:
+            self.over_limit, self.over_limit_wait = True, wait
+            return
+        super().throttled(request, wait)
+
     @extend_schema(
         request=SubmissionIn,
         responses={
@@ -193,7 +205,11 @@ class QuizSubmissionsApi(APIView):
         parameters=[
             OpenApiParameter(
                 IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
-                description="Repeat with the same body for the same submission; another body: 422.",
+                description=(
+                    "Repeat with the same body for the same submission: 202 with the first id, even "
+                    "over the rate limit; with the (default) sliding limiter a repeat uses no quota. "
+                    "Another body: 422."
+                ),
             ),
             OpenApiParameter(
                 "Idempotent-Replayed", str, OpenApiParameter.HEADER, response=[202], enum=["true"],
@@ -207,12 +223,18 @@ class QuizSubmissionsApi(APIView):
             data = self.SubmissionIn(data=request.data)
             data.is_valid(raise_exception=True)
             answers = data.validated_data["answers"]
-        accepted = services.submission_create(
-            user_id=request.user.id,
-            quiz_id=quiz_id,
-            answers=answers,
-            idempotency_key=_idempotency_key(request),
-        )
+        try:
+            accepted = services.submission_create(
+                user_id=request.user.id,
+                quiz_id=quiz_id,
+                answers=answers,
+                idempotency_key=_idempotency_key(request),
+                replay_only=self.over_limit,
+            )
+        except services.NotAReplay:
+            raise Throttled(wait=self.over_limit_wait) from None
+        if accepted.replayed:
+            attempts_forgive(request)  # a replay is not a submission: it uses no quota
         body = {  # AcceptedOut's shape, built directly: this is the hottest write path
             "id": accepted.id,
             "status": "queued",  # a replay repeats the first answer, as an idempotent retry should

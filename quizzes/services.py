@@ -44,6 +44,10 @@ class Accepted:
     replayed: bool
 
 
+class NotAReplay(Exception):
+    """A `replay_only` submission was new, not the replay of an earlier one: nothing was written."""
+
+
 def iso(at: datetime) -> str:
     """Format an instant as ISO-8601 UTC with a Z."""
     return at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -140,9 +144,13 @@ def quiz_delete(*, quiz_id: str) -> None:
 
 def submission_create(
     *, user_id: str, quiz_id: str, answers: list[int], idempotency_key: str | None = None,
-    now: datetime | None = None,
+    replay_only: bool = False, now: datetime | None = None,
 ) -> Accepted:
-    """Validate, record and enqueue a submission in one round trip (submission_accept.lua)."""
+    """Validate, record and enqueue a submission in one round trip (submission_accept.lua).
+
+    `replay_only`: answer only the replay of an earlier submission with this idempotency key,
+    and raise NotAReplay for anything new (its caller is over the rate limit).
+    """
     now = now or datetime.now(timezone.utc)
     submission_id = uuid.uuid4().hex
     script_keys = [
@@ -162,6 +170,7 @@ def submission_create(
         args=[
             submission_id, user_id, quiz_id, ",".join(map(str, answers)), iso(now),
             int(now.timestamp() * 1000), request_digest, settings.IDEMPOTENCY_KEY_SECONDS,
+            "1" if replay_only else "0",
             *_score_job_fields(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id),
         ],
     )
@@ -175,6 +184,8 @@ def _accepted(reply: list) -> Accepted:
         return Accepted(id=reply[1], replayed=outcome == "replay")
     if outcome == "mismatch":
         raise IdempotencyMismatch()
+    if outcome == "refused":
+        raise NotAReplay()
     if outcome == "not_found":
         raise NotFound("Quiz not found.")
     if reply[1] == "count":

@@ -38,6 +38,12 @@ def result_replace(request, old: LimitResult, new: LimitResult) -> None:
             results[i] = new
 
 
+def result_discard(request, result: LimitResult) -> None:
+    """Forget a recorded answer: it no longer describes this request."""
+    results = getattr(_http_request(request), _RESULTS, [])
+    results[:] = [r for r in results if r is not result]
+
+
 def recorded_results(request) -> list[LimitResult]:
     """Every limiter answer recorded on this request, in order."""
     return list(getattr(_http_request(request), _RESULTS, []))

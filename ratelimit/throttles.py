@@ -17,8 +17,8 @@ from rest_framework.throttling import BaseThrottle
 from config.exceptions import REDIS_DOWN
 from ratelimit import keys
 from ratelimit.clientip import client_ip
-from ratelimit.headers import result_record, result_replace
-from ratelimit.limiters import LimitResult, Rate, limiter_for, parse_rate
+from ratelimit.headers import recorded_results, result_discard, result_record, result_replace
+from ratelimit.limiters import LIMITERS, LimitResult, Rate, limiter_for, parse_rate
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,6 +37,25 @@ def under_failure_policy(call: Callable[[], T], scope: str) -> T | None:
             raise
         logger.warning("rate limit %r not enforced, Redis unreachable (RATELIMIT_FAIL_OPEN): %s", scope, exc)
         return None
+
+
+def attempts_forgive(request) -> None:
+    """The request was no new attempt after all (an idempotent replay): give back what it took.
+
+    A sliding log's admission is removed (one round trip) and reported as given back; a
+    rejection no longer describes the request, so it leaves the headers. A fixed window has no
+    entry per admission, so its count stays.
+    """
+    results = recorded_results(request)
+    admitted = [r for r in results if r.attempt_id]
+    removed = 0
+    if admitted:
+        removed = under_failure_policy(lambda: LIMITERS["sliding"].release(results=admitted), "forgive") or 0
+    for result in results:
+        if not result.allowed:
+            result_discard(request, result)
+        elif result.attempt_id and removed:
+            result_replace(request, result, result.given_back())
 
 
 class RedisRateThrottle(BaseThrottle):

@@ -7,9 +7,10 @@
 -- ARGV[1] submission id (also the job id)   ARGV[2] user id   ARGV[3] quiz id
 -- ARGV[4] answers, comma-separated choice indexes   ARGV[5] created_at (ISO-8601)
 -- ARGV[6] created_at (epoch ms)   ARGV[7] request digest   ARGV[8] idempotency TTL (s)
--- ARGV[9..] job hash field, value pairs (from rq's Job.to_dict)
+-- ARGV[9] "1": replays only (the caller is over its rate limit; anything new is refused)
+-- ARGV[10..] job hash field, value pairs (from rq's Job.to_dict)
 -- Returns {"queued", id, version} | {"replay", first id} | {"mismatch"} | {"not_found"}
---       | {"invalid", "count", expected} | {"invalid", "choice", index, choices}
+--       | {"invalid", "count", expected} | {"invalid", "choice", index, choices} | {"refused"}
 local idem = KEYS[8]
 if idem then
   local seen = redis.call('GET', idem)
@@ -20,6 +21,9 @@ if idem then
     end
     return {'mismatch'}
   end
+end
+if ARGV[9] == '1' then
+  return {'refused'}
 end
 
 local quiz = redis.call('HMGET', KEYS[1], 'version', 'shape')
@@ -53,7 +57,7 @@ redis.call('HINCRBY', KEYS[4], version, 1)
 if idem then
   redis.call('SET', idem, ARGV[7] .. ' ' .. ARGV[1], 'EX', ARGV[8])
 end
-redis.call('HSET', KEYS[5], unpack(ARGV, 9))
+redis.call('HSET', KEYS[5], unpack(ARGV, 10))
 redis.call('RPUSH', KEYS[6], ARGV[1])
 redis.call('SADD', KEYS[7], KEYS[6])
 return {'queued', ARGV[1], version}

@@ -1,6 +1,7 @@
 """Accepting submissions: validation, the RQ job, idempotency, ownership, cost, rate limit."""
 from __future__ import annotations
 
+import pytest
 from rq.job import Job
 
 from quizzes import keys, services
@@ -152,3 +153,34 @@ def test_submissions_are_rate_limited_per_user(quiz, player, settings):
     assert statuses == [202] * 5 + [429]
     _, other = player()
     assert submit(other, quiz["id"], RIGHT).status_code == 202
+
+
+@pytest.mark.parametrize("algorithm", ["sliding", "fixed"])
+def test_an_idempotent_retry_over_the_limit_gets_its_first_answer(quiz, player, settings, redis, score_queue, algorithm):
+    """The 202 of the fifth submission is lost; its retry must get that answer, not a 429 (API.md)."""
+    settings.RATELIMIT_SUBMISSIONS_RATE = "5/60s"
+    settings.RATELIMIT_SUBMISSIONS_ALGORITHM = algorithm
+    user, client = player()
+    firsts = [submit(client, quiz["id"], RIGHT, HTTP_IDEMPOTENCY_KEY=f"k{i}") for i in range(5)]
+    assert [r.status_code for r in firsts] == [202] * 5
+    retry = submit(client, quiz["id"], RIGHT, HTTP_IDEMPOTENCY_KEY="k4")
+    assert (retry.status_code, retry.json()["id"]) == (202, firsts[4].json()["id"])
+    assert retry["Idempotent-Replayed"] == "true" and "Retry-After" not in retry
+    # Anything new over the limit is still refused, and writes nothing.
+    refused = submit(client, quiz["id"], RIGHT, HTTP_IDEMPOTENCY_KEY="k5")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+    assert refused.json()["error"]["code"] == "rate_limited" and refused["RateLimit-Remaining"] == "0"
+    assert not redis.exists(keys.idempotency(user["id"], "k5"))
+    assert len(score_queue.job_ids) == 5
+    assert submit(client, quiz["id"], [1, 1, 1], HTTP_IDEMPOTENCY_KEY="k4").status_code == 422
+
+
+def test_replays_use_no_quota(quiz, player, settings):
+    settings.RATELIMIT_SUBMISSIONS_RATE = "5/60s"
+    _, client = player()
+    first = submit(client, quiz["id"], RIGHT, HTTP_IDEMPOTENCY_KEY="same")
+    replays = [submit(client, quiz["id"], RIGHT, HTTP_IDEMPOTENCY_KEY="same") for _ in range(6)]
+    assert {(r.status_code, r.json()["id"]) for r in replays} == {(202, first.json()["id"])}
+    assert replays[-1]["RateLimit-Remaining"] == "4"  # only the first took a slot
+    statuses = [submit(client, quiz["id"], RIGHT).status_code for _ in range(5)]
+    assert statuses == [202] * 4 + [429]
