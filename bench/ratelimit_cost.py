@@ -14,7 +14,8 @@ them alike; the best round of each is reported. Figures:
 - the real submission endpoint over HTTP: two Procfile web servers on the same Redis, one with
   RATELIMIT_ENABLED=0 and one with the limiter on (at a rate no request reaches, so both do the
   same accept work), loaded alternately with the same POSTs from 600 users in turn. This is
-  the figure with the target;
+  the figure with the target. A third server, limiter off but one PING added to every request
+  (bench/control), shows what one more round trip costs there;
 - a stand-in submission endpoint (bearer auth + one pipelined write) with and without the
   throttle, called in-process: with no HTTP server adding its fixed cost to both variants, the
   limiter's share of it is an upper bound on its share of the real endpoint.
@@ -32,6 +33,7 @@ from bench.report import Figure
 BUDGET_SECONDS = 58.0  # the in-process figures; the HTTP rounds have their own fixed length
 HTTP_ROUNDS, HTTP_SECONDS = 3, 4
 UNREACHED_RATE = "1000000/60s"
+CONTROL_SETTINGS = "bench.control.settings"
 TARGET_ENDPOINT_RATIO = 0.9  # the limiter may cost the endpoint at most 10% of its requests/s
 
 
@@ -172,16 +174,17 @@ def run(quick: bool = False) -> list[Figure]:
         tokens = [u["token"] for u in seed_users(600, prefix="rlbench")]
         _raise_submission_rate()
         endpoint = timer.best_rates(_endpoint_variants(tokens))
-        http_figure = _over_http(redis_server.url, tokens, rounds=2 if quick else HTTP_ROUNDS)
+        http_figures = _over_http(redis_server.url, tokens, rounds=2 if quick else HTTP_ROUNDS)
     finally:
         redis_server.stop()
-    figures = [*_figures(micro, endpoint), http_figure]
+    figures = [*_figures(micro, endpoint), *http_figures]
     _print(figures, time.perf_counter() - timer.started)
     return figures
 
 
-def _over_http(redis_url: str, tokens: list[str], *, rounds: int) -> Figure:
-    """POST /api/v1/quizzes/{id}/submissions req/s with the limiter on vs off, alternating rounds."""
+def _over_http(redis_url: str, tokens: list[str], *, rounds: int) -> list[Figure]:
+    """POST /api/v1/quizzes/{id}/submissions req/s with the limiter on vs off, alternating rounds,
+    and the control: limiter off plus one plain round trip."""
     from bench.common import seed_users
     from bench.http_api import procfile_web_server
     from bench.http_load import http_load
@@ -189,22 +192,30 @@ def _over_http(redis_url: str, tokens: list[str], *, rounds: int) -> Figure:
 
     quiz_id = create_quiz(seed_users(1, prefix="rlhttpadmin", role="admin")[0]["token"])
     path = f"/api/v1/quizzes/{quiz_id}/submissions"
-    best = {"off": None, "on": None}
+    best = {"off": None, "on": None, "ping": None}
     with procfile_web_server(redis_url, 2, RATELIMIT_ENABLED="0") as off, \
-            procfile_web_server(redis_url, 2, RATELIMIT_SUBMISSIONS_RATE=UNREACHED_RATE) as on:
+            procfile_web_server(redis_url, 2, RATELIMIT_SUBMISSIONS_RATE=UNREACHED_RATE) as on, \
+            procfile_web_server(redis_url, 2, RATELIMIT_ENABLED="0", DJANGO_SETTINGS_MODULE=CONTROL_SETTINGS) as ping:
         for _ in range(rounds):
-            for name, srv in (("off", off), ("on", on)):
+            for name, srv in (("off", off), ("on", on), ("ping", ping)):
                 res = http_load(srv.url + path, body=ANSWERS, tokens=tokens, seconds=HTTP_SECONDS, connections=16)
                 if res.non_2xx or res.errors:
                     raise SystemExit(f"limiter {name}: {res.non_2xx} non-2xx, {res.errors} errors; figures would be wrong")
                 print(f"  submissions over HTTP, limiter {name}: {res.rps:,.0f} req/s, p99 {res.p99_ms:.1f} ms", flush=True)
                 if best[name] is None or res.rps > best[name].rps:
                     best[name] = res
-    return Figure(
-        "ratelimit: POST submissions over HTTP, limiter on", best["on"].rps, "req/s", baseline=best["off"].rps,
-        baseline_label="limiter off", target=(">=", TARGET_ENDPOINT_RATIO),
-        note=f"Procfile web x2, {len(tokens)} users in turn; best of {rounds} alternating rounds of {HTTP_SECONDS} s",
-    )
+    return [
+        Figure(
+            "ratelimit: POST submissions over HTTP, limiter on", best["on"].rps, "req/s", baseline=best["off"].rps,
+            baseline_label="limiter off", target=(">=", TARGET_ENDPOINT_RATIO),
+            note=f"Procfile web x2, {len(tokens)} users in turn; best of {rounds} alternating rounds of {HTTP_SECONDS} s",
+        ),
+        Figure(
+            "control: the same, limiter off plus one PING per request", best["ping"].rps, "req/s",
+            baseline=best["off"].rps, baseline_label="limiter off",
+            note="what one more Redis round trip costs in this server (bench/control)",
+        ),
+    ]
 
 
 def _raise_submission_rate() -> None:
