@@ -2,7 +2,8 @@
 
 Every board read is one round trip: a read-only Lua script joins usernames (HMGET) to the
 ranked rows, so a page never costs one call per row. Ranks are 1-based; unranked is None.
-The `async` functions serve the WebSocket consumers on the event loop's own Redis pool.
+The `async` functions serve the WebSocket consumers and the fast reads (config/fastpath.py) on
+the event loop's own Redis pool.
 """
 from __future__ import annotations
 
