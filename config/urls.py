@@ -25,6 +25,9 @@ class NotFoundApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    def get_view_name(self) -> str:
+        return "Not found"
+
     def dispatch(self, request, *args, **kwargs):
         canonical = canonical_path(request.path_info)
         if canonical is not None:
