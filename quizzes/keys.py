@@ -7,11 +7,14 @@
 | qb:quiz:{qid}:versions             | hash   | none; a field lives while referenced | version -> answer key JSON {answers, points}: the current version, plus old ones while a queued submission needs them |
 | qb:quiz:{qid}:pending              | hash   | none; fields removed at zero         | version -> submissions of that version not yet scored |
 | qb:quiz:{qid}:submissions          | zset   | none (deleted with the quiz)         | submission id -> created_at (epoch ms), for results |
-| qb:quiz:{qid}:results              | hash   | RESULTS_CACHE_SECONDS (60 s)         | version, body (results JSON): the cache-aside entry |
-| qb:quiz:{qid}:results:lease        | string | RESULTS_LEASE_SECONDS                | token of the one reader computing the results       |
+| qb:cache:1:quiz:{qid}:results:{v} | string | RESULTS_CACHE_SECONDS (60 s)         | Django cache entry (pickled results of version v)   |
+| qb:cache:1:quiz:{qid}:lease:{v}   | string | RESULTS_LEASE_SECONDS                | Django cache entry: the lease of the one reader computing version v |
 | qb:submission:{sid}                | hash   | none (the submission record)         | id, user_id, quiz_id, quiz_version, answers ("0,2,1"), status (queued, processed, failed), created_at, created_ms; when processed: score, max_score, correct, correct_mask ("1,0,1"), processed_at; when failed: reason, processed_at |
 | qb:idem:{uid}:{sha256(header)}     | string | IDEMPOTENCY_KEY_SECONDS (24 h)       | "<sha256 of quiz id + answers> <submission id>"     |
 | qb:quiz-best:{uid}                 | hash   | none                                 | quiz id -> the user's best score on it              |
+
+The results cache goes through Django's cache (CACHES["default"]), which prefixes the keys built
+here with `qb:cache:1:` (KEY_PREFIX and the cache's key version).
 
 RQ owns its keys; we name them through RQ's own classes so a Lua script can write a job exactly
 as `Queue.enqueue_job` would: `rq:job:{id}` (hash), `rq:queue:{name}` (list), `rq:queues` (set).
@@ -45,12 +48,14 @@ def quiz_submissions(quiz_id: str) -> str:
     return key("quiz", quiz_id, "submissions")
 
 
-def quiz_results(quiz_id: str) -> str:
-    return key("quiz", quiz_id, "results")
+def quiz_results(quiz_id: str, version: int) -> str:
+    """A Django cache key: the results of one version of the quiz."""
+    return f"quiz:{quiz_id}:results:{int(version)}"
 
 
-def quiz_results_lease(quiz_id: str) -> str:
-    return key("quiz", quiz_id, "results", "lease")
+def quiz_results_lease(quiz_id: str, version: int) -> str:
+    """A Django cache key: the lease to compute one version's results."""
+    return f"quiz:{quiz_id}:lease:{int(version)}"
 
 
 def submission(submission_id: str) -> str:

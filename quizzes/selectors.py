@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from dataclasses import dataclass
 
 from accounts import keys as account_keys
 from config.redis import redis_client
@@ -66,6 +67,23 @@ def submission_get(*, submission_id: str, user_id: str) -> dict | None:
         row[field] = None if row[field] is None else int(row[field])
     del row["user_id"]
     return row
+
+
+@dataclass(frozen=True)
+class ResultsBasis:
+    version: int
+    max_score: int
+    question_count: int
+
+
+def quiz_results_basis(*, quiz_id: str) -> ResultsBasis | None:
+    """Return what the results of the quiz's current version depend on, or None (one round trip)."""
+    version, max_score, question_count = redis_client().hmget(
+        keys.quiz(quiz_id), ("version", "max_score", "question_count")
+    )
+    if version is None:
+        return None
+    return ResultsBasis(int(version), int(max_score), int(question_count))
 
 
 def results_compute(*, quiz_id: str, version: int, max_score: int, question_count: int) -> dict:

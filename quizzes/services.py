@@ -111,8 +111,6 @@ def _update_keys(quiz_id: str) -> list[str]:
         keys.quiz(quiz_id),
         keys.quiz_versions(quiz_id),
         keys.quiz_pending(quiz_id),
-        keys.quiz_results(quiz_id),
-        keys.quiz_results_lease(quiz_id),
     ]
 
 
@@ -133,8 +131,6 @@ def quiz_delete(*, quiz_id: str) -> None:
             keys.quiz_versions(quiz_id),
             keys.quiz_pending(quiz_id),
             keys.quiz_submissions(quiz_id),
-            keys.quiz_results(quiz_id),
-            keys.quiz_results_lease(quiz_id),
         ],
         args=[quiz_id],
     )

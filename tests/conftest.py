@@ -23,12 +23,19 @@ def redis(settings):
     reset_clients()
 
 
+def point_redis(settings, url: str) -> None:
+    """Aim every Redis client of this process at `url`: the django-redis aliases and the asyncio one."""
+    settings.REDIS_URL = url
+    # A new CACHES makes Django drop its cache backends (its setting_changed handler).
+    settings.CACHES = {alias: {**conf, "LOCATION": url} for alias, conf in settings.CACHES.items()}
+    reset_clients()
+
+
 def point_redis_away(settings) -> None:
     """Aim every Redis client at a closed port, as if Redis were unreachable."""
     from config.embedded_redis import free_port
 
-    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
-    reset_clients()
+    point_redis(settings, f"redis://127.0.0.1:{free_port()}/0")
 
 
 @pytest.fixture

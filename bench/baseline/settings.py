@@ -17,6 +17,8 @@ REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "qb")
 REDIS_SOCKET_TIMEOUT = 1.0
 REDIS_CONNECT_TIMEOUT = 0.5
 REDIS_MAX_CONNECTIONS = 100
+# The project's django-redis aliases, so the floor's sync client is the very one we use.
+from config.settings import CACHES  # noqa: E402,F401
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

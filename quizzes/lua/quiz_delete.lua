@@ -1,13 +1,12 @@
 -- Delete a quiz; keep only the answer keys that queued submissions still need for grading.
 -- KEYS[1] quiz hash   KEYS[2] quizzes index zset   KEYS[3] quiz versions hash
 -- KEYS[4] quiz pending hash   KEYS[5] quiz submissions zset
--- KEYS[6] results cache hash   KEYS[7] results lease string
 -- ARGV[1] quiz id
 -- Returns 1 when deleted, 0 when there was no such quiz.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
 end
-redis.call('DEL', KEYS[1], KEYS[5], KEYS[6], KEYS[7])
+redis.call('DEL', KEYS[1], KEYS[5])
 redis.call('ZREM', KEYS[2], ARGV[1])
 for _, version in ipairs(redis.call('HKEYS', KEYS[3])) do
   if not redis.call('HGET', KEYS[4], version) then

@@ -1,6 +1,5 @@
 -- Replace a quiz's definition and bump its version; drop what the old version no longer needs.
 -- KEYS[1] quiz hash   KEYS[2] quiz versions hash   KEYS[3] quiz pending hash
--- KEYS[4] results cache hash   KEYS[5] results lease string
 -- ARGV[1] expected current version ("" = any; PATCH merges on a read, so it must not be stale)
 -- ARGV[2] title   ARGV[3] questions JSON   ARGV[4] shape   ARGV[5] question_count
 -- ARGV[6] max_score   ARGV[7] answer key JSON   ARGV[8] updated_at (ISO-8601)
@@ -20,7 +19,5 @@ redis.call('HSET', KEYS[2], version, ARGV[7])
 if not redis.call('HGET', KEYS[3], old) then
   redis.call('HDEL', KEYS[2], old)
 end
--- Invalidate: cached results and any reader's lease die now, so a reader that started before
--- this update can no longer store (results_store.lua checks both its lease and the version).
-redis.call('DEL', KEYS[4], KEYS[5])
+-- The new version is the invalidation: cached results are stored per version (quizzes/results.py).
 return version

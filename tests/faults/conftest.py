@@ -113,6 +113,7 @@ def wait_processed(redis, submission_id: str, worker: WorkerProcess | None = Non
 def private_redis(settings):
     """Start a Redis of the test's own (it may crash it); this process's clients point at it."""
     from config.redis import reset_clients
+    from tests.conftest import point_redis
     from tests.faults.processes import RestartableRedis
 
     servers: list[RestartableRedis] = []
@@ -120,8 +121,7 @@ def private_redis(settings):
     def _start(*args: str) -> RestartableRedis:
         server = RestartableRedis(*args).start()
         servers.append(server)
-        settings.REDIS_URL = server.url
-        reset_clients()
+        point_redis(settings, server.url)
         return server
 
     yield _start

@@ -15,6 +15,7 @@ from config.redis import redis_client, reset_clients
 from leaderboard import encoding, keys, selectors
 from leaderboard.events import score_events_publish, with_event_id
 from leaderboard.hub import hub
+from tests.conftest import point_redis
 from tests.leaderboard.conftest import T0
 
 TIMEOUT = 3
@@ -278,8 +279,7 @@ def test_a_malformed_message_on_the_channel_does_not_stop_delivery(run, alice, t
 
 def test_redis_unreachable_closes_with_4503(run, settings, alice, ticket):
     issued = ticket(alice)
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
-    reset_clients()
+    point_redis(settings, "redis://127.0.0.1:1/0")  # nothing listens there
 
     async def scenario():
         socket = await _open(f"/ws/leaderboard/?ticket={issued}")
