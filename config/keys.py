@@ -14,3 +14,12 @@ def key(*parts: object) -> str:
 def digest(text: str) -> str:
     """SHA-256 hex of untrusted text, so user-supplied strings never appear in key names."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def outbox_stream() -> str:
+    """The data store's outbox: a capped Stream that scripts append to in the same atomic step.
+
+    Each entry has a `type` field and a JSON `data` field; every reader is a consumer group
+    (the queue relay, the PostgreSQL archive), so a new reader needs no new write path.
+    """
+    return key("outbox")
