@@ -49,7 +49,7 @@ def _daphne_uvloop(port: int) -> list[str]:
 def _procfile(port: int) -> list[str]:
     """The Procfile's web command as it stands, on a local port."""
     line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
-    args = shlex.split(line[len("web:"):].replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1"))
+    args = shlex.split(line[len("web:"):].replace("$PORT", str(port)).replace("${HOST:-0.0.0.0}", "127.0.0.1").replace("0.0.0.0", "127.0.0.1"))
     return ["-m", *args]
 
 
