@@ -141,7 +141,7 @@ def users_evict(
                 last_seen,
                 keys.user_profile(user_id),
                 keys.user_sessions(user_id),
-                *boards,
+                *(key for board in boards for key in (board, lb_keys.board_members(board))),
                 *(keys.session(sid) for sid in session_ids),
             ],
             args=[user_id, cutoff, len(boards) - 1, channel, mode, *session_ids],

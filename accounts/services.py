@@ -100,6 +100,7 @@ def session_create(*, user: dict, now_ms: int | None = None) -> NewSession:
             keys.users_last_seen(),
             keys.user_profile(user["id"]),
             lb_keys.board("all"),
+            lb_keys.board_members(lb_keys.board("all")),
         ],
         args=[
             session_id,

@@ -1,7 +1,7 @@
 """Leaderboard scale: read latency at 10k and 1M members, and memory per member.
 
-Members are seeded straight into the all-time board with pipelined ZADD (and their names into
-the names hash the reads join), then the leaderboard's own selectors are timed in-process:
+Members are seeded into the all-time board as scoring writes them (`board_entries_put`, 10k per
+script call; their names into the names hash the reads join), then the leaderboard's own selectors are timed in-process:
 top 10 (`leaderboard_page`) and my rank (`leaderboard_around`, what /leaderboard/me serves;
 `leaderboard_rank_of`, what /leaderboard/users/{id} serves). A sorted set answers ranks in
 O(log N), so 1M members should cost about what 10k do (target: ratio <= 1.2).
@@ -34,14 +34,12 @@ def _seed_names(ids: list[str]) -> None:
 
 
 def _seed_board(board: str, ids: list[str], rng: random.Random) -> None:
-    """ZADD the members in batches of 10k (one command each: bigger ones near the 1 s timeout)."""
-    from config.redis import redis_client
-    from leaderboard.encoding import encode
+    """Put the members on the board as scoring does, in batches of 10k (one script call each)."""
+    from leaderboard.services import board_entries_put
 
-    now = int(time.time())
     for first in range(0, len(ids), BATCH):
         batch = ids[first : first + BATCH]
-        redis_client().zadd(board, {uid: encode(rng.randrange(100_000), now - rng.randrange(10**7)) for uid in batch})
+        board_entries_put(board=board, entries=[(uid, rng.randrange(100_000)) for uid in batch])
 
 
 def _p50_us(call, arguments: list) -> float:
@@ -96,8 +94,23 @@ def run(report: Report, *, quick: bool = False) -> None:
     for name, small_us in best["day"].items():
         report.add(Figure(f"p50 {name} at {large:,} members", best["all"][name], "us", small_us,
                           ("<=", 1.2), baseline_label=f"{small:,} members"))
-    usage = client.memory_usage(keys.board("all"), samples=0) or 0
-    note = f"{large:,} members, 16-hex ids"
+    board = keys.board("all")
+    # A member costs its board entry and its members-hash entry (leaderboard/encoding.py).
+    usage = sum(client.memory_usage(k, samples=0) or 0 for k in (board, keys.board_members(board)))
+    note = f"{large:,} members, 16-hex ids, board + members hash"
     report.add(Figure("memory per board member (MEMORY USAGE)", usage / large, "B", target=("<=", 130), note=note))
     report.add(Figure("memory per board member (INFO used_memory delta)", delta / large, "B",
                       target=("<=", 130), note=note))
+    legacy = _legacy_usage(client, ids, rng)
+    report.add(Figure("memory per board member vs the legacy encoding (uid members, no hash)", usage / large, "B",
+                      legacy / large, baseline_label="legacy zset, same ids (MEMORY USAGE)"))
+
+
+def _legacy_usage(client, ids: list[str], rng: random.Random) -> int:
+    """Bytes of a zset holding the same ids as the legacy encoding did (member uid, one double)."""
+    key = "bench:legacy-board"  # a bench-only key, deleted at once
+    for first in range(0, len(ids), BATCH):
+        client.zadd(key, {uid: float(rng.randrange(2**52)) for uid in ids[first : first + BATCH]})
+    usage = client.memory_usage(key, samples=0) or 0
+    client.unlink(key)  # freed in the background: a 1M-member DEL outlasts the socket timeout
+    return usage

@@ -3,8 +3,9 @@
 -- entry. A request that lands before this script runs has already moved last-seen past the
 -- cutoff, so an active user is never removed.
 -- KEYS[1] users:last-seen zset   KEYS[2] the user's profile hash   KEYS[3] the user's session index
--- KEYS[4] the global board       KEYS[5 .. 4+ARGV[3]] day and week boards
--- KEYS[5+ARGV[3] ..] the session hashes of the ids in ARGV[6 ..], in the same order
+-- KEYS[4], KEYS[5] the global board and its members hash (uid -> member)
+-- KEYS[6 .. 5+2*ARGV[3]] day and week boards, each followed by its members hash
+-- KEYS[6+2*ARGV[3] ..] the session hashes of the ids in ARGV[6 ..], in the same order
 -- ARGV[1] user id   ARGV[2] cutoff (epoch s; last-seen below it is inactive)
 -- ARGV[3] number of day/week boards   ARGV[4] sessions-ended Pub/Sub channel
 -- ARGV[5] "1" for a dry run (count, change nothing)   ARGV[6 ..] the session ids the caller read
@@ -22,7 +23,7 @@ end
 
 -- Session hashes can only come in through KEYS, so the caller read the index first; if it
 -- moved since, some session would escape: keep the user this time.
-local first_session = 5 + tonumber(ARGV[3])
+local first_session = 6 + 2 * tonumber(ARGV[3])
 local passed = {}
 for i = 6, #ARGV do
   passed[ARGV[i]] = true
@@ -38,8 +39,11 @@ for _, sid in ipairs(indexed) do
 end
 
 local boards = 0
-for i = 4, first_session - 1 do
-  if redis.call('ZSCORE', KEYS[i], uid) then
+local entries = {}  -- board key -> the user's member on it
+for i = 4, first_session - 1, 2 do
+  local member = redis.call('HGET', KEYS[i + 1], uid)
+  if member and redis.call('ZSCORE', KEYS[i], member) then
+    entries[KEYS[i]] = member
     boards = boards + 1
   end
 end
@@ -51,14 +55,18 @@ if ARGV[5] == '1' then
   return {1, boards, sessions}
 end
 
--- Remember the exact global score (points and tie-break time) so a return restores it. Never
--- create a profile that does not exist.
-local score = redis.call('ZSCORE', KEYS[4], uid)
-if score and redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('HSET', KEYS[2], 'evicted', score)
+-- Remember the exact global entry ("<points> <member>": points and tie) so a return restores
+-- it. Never create a profile that does not exist.
+local global = entries[KEYS[4]]
+if global and redis.call('EXISTS', KEYS[2]) == 1 then
+  local score = redis.call('ZSCORE', KEYS[4], global)
+  redis.call('HSET', KEYS[2], 'evicted', score .. ' ' .. global)
 end
-for i = 4, first_session - 1 do
-  redis.call('ZREM', KEYS[i], uid)
+for i = 4, first_session - 1, 2 do
+  if entries[KEYS[i]] then
+    redis.call('ZREM', KEYS[i], entries[KEYS[i]])
+  end
+  redis.call('HDEL', KEYS[i + 1], uid)
 end
 if #KEYS >= first_session then
   redis.call('DEL', unpack(KEYS, first_session))
