@@ -48,11 +48,11 @@ def attempt_slot(request, scope: str = keys.SUBMISSIONS) -> LimitResult | None:
     return None
 
 
-def attempts_forgive(request, *, returned: LimitResult | None = None) -> None:
+def attempts_forgive(request, *, returned: LimitResult | None = None, replayed: bool = True) -> None:
     """The request was no new attempt after all (a replay, a rejected body): give back what it took.
 
     `returned` was already given back by the caller's own script; any other admission costs one
-    round trip here. A rejection no longer describes the request, so it leaves the headers.
+    round trip here. A rejection no longer describes a replay, so it then leaves the headers.
     """
     results = recorded_results(request)
     pending = [r for r in results if r.attempt_id and r is not returned]
@@ -61,7 +61,7 @@ def attempts_forgive(request, *, returned: LimitResult | None = None) -> None:
         group = [r for r in pending if r.algorithm == algorithm]
         released[algorithm] = under_failure_policy(lambda: LIMITERS[algorithm].release(results=group), "forgive")
     for result in results:
-        if not result.allowed:
+        if not result.allowed and replayed:
             result_discard(request, result)
         elif result.attempt_id and (result is returned or released.get(result.algorithm)):
             result_replace(request, result, result.given_back())
@@ -78,7 +78,7 @@ class RejectedAttemptsAreFree:
     def handle_exception(self, exc):
         response = super().handle_exception(exc)
         if 400 <= response.status_code < 500 and response.status_code != 429:
-            attempts_forgive(self.request, returned=self.quota_returned)
+            attempts_forgive(self.request, returned=self.quota_returned, replayed=False)
         return response
 
 

@@ -87,3 +87,12 @@ def test_a_replay_after_scoring_says_processed_with_the_score(quiz, player, run_
     assert (body["status"], body["score"], body["max_score"], body["correct"]) == ("processed", MAX_SCORE, MAX_SCORE, 3)
     status = client.get(body["status_url"]).json()
     assert body["processed_at"] == status["processed_at"]
+
+
+def test_a_malformed_retry_over_the_limit_still_carries_the_limit_headers(quiz, player, settings):
+    settings.RATELIMIT_SUBMISSIONS_RATE = "1/60s"
+    _, client = player()
+    assert submit(client, quiz["id"], RIGHT, HTTP_IDEMPOTENCY_KEY="a").status_code == 202
+    bad = submit(client, quiz["id"], ["x"], HTTP_IDEMPOTENCY_KEY="b")
+    assert bad.status_code == 400
+    assert bad["RateLimit-Remaining"] == "0" and bad["RateLimit-Limit"] == "1"
