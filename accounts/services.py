@@ -100,7 +100,6 @@ def session_create(*, user: dict, now_ms: int | None = None) -> NewSession:
             keys.users_last_seen(),
             keys.user_profile(user["id"]),
             lb_keys.board("all"),
-            lb_keys.board_members(lb_keys.board("all")),
         ],
         args=[
             session_id,
@@ -108,6 +107,7 @@ def session_create(*, user: dict, now_ms: int | None = None) -> NewSession:
             settings.SESSION_IDLE_SECONDS,
             settings.SESSION_MAX_AGE_SECONDS,
             _now_arg(now_ms),
+            lb_keys.BOARD_TIE_FIELD,
         ],
     )
     sessions_prune(user_id=user["id"])

@@ -6,8 +6,9 @@
 `seq` comes from one counter (`qb:lb:seq`, INCR), taken by the score script each time it
 changes a user's points, so it is the order Redis applied the changes, at any rate. Among equal
 scores `ZREVRANGE`/`ZREVRANK` order members by descending bytes, so the lower seq (the user who
-got there first) comes first: one key, one command, no second lookup. A board's companion hash
-(`<board>:members`, uid -> member) finds a user's member for rank reads and rewrites.
+got there first) comes first: one key, one command, no second lookup. A user's tie on a board
+is also kept where a rank read can find it (leaderboard.keys.board_tie_ref): in the profile hash
+for the global board, in the board's `:members` hash (uid -> tie) for day and week boards.
 
 Why not time in the score (the encoding before this one, `points * 2**31 + seconds`): a double
 has 53 bits, so every bit of tie-break costs a bit of points; one-second ties capped points at

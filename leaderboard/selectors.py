@@ -58,9 +58,8 @@ def leaderboard_around(
 ) -> dict:
     """Return {rank, score, around} for a user and `around` entries each side (one round trip)."""
     board = keys.board(period, at)
-    row = _board_around(
-        keys=[board, account_keys.users_names(), keys.board_members(board)], args=[user_id, around]
-    )
+    ref, field = keys.board_tie_ref(board, user_id)
+    row = _board_around(keys=[board, account_keys.users_names(), ref], args=[user_id, around, field])
     if not row:
         return {"rank": None, "score": 0, "around": []}
     rank, encoded, first, flat = row
@@ -70,8 +69,9 @@ def leaderboard_around(
 def leaderboard_rank_of(*, user_id: str, period: str = "all", at: datetime | None = None) -> dict | None:
     """Return {rank, score} of a user on a board, or None for an unknown user (one round trip)."""
     board = keys.board(period, at)
+    ref, field = keys.board_tie_ref(board, user_id)
     rank, points, exists = _board_rank(
-        keys=[board, keys.board_members(board), account_keys.user_profile(user_id)], args=[user_id]
+        keys=[board, ref, account_keys.user_profile(user_id)], args=[user_id, field]
     )
     if not exists:
         return None
@@ -86,7 +86,8 @@ def board_rank_call(*, user_id: str, period: str = "all", at: datetime | None = 
     The reply is [0-based rank or -1, points, 1]; see leaderboard/lua/board_rank.lua.
     """
     board = keys.board(period, at)
-    return _board_rank.source, [board, keys.board_members(board)], [user_id]
+    ref, field = keys.board_tie_ref(board, user_id)
+    return _board_rank.source, [board, ref], [user_id, field]
 
 
 # --- real time (asyncio) -----------------------------------------------------------------------

@@ -32,9 +32,11 @@ def board_entries_put(*, board: str, entries: Iterable[tuple[str, int]], expires
     if not flat:
         return 0
     expires = expires_at
+    refs = [keys.board_tie_ref(board, uid) for uid in flat[::2]]
+    triples = [item for i, (_, field) in enumerate(refs) for item in (flat[2 * i], flat[2 * i + 1], field)]
     return int(_board_put(
-        keys=[board, keys.board_members(board), keys.tie_sequence()],
-        args=["" if expires is None else expires, encoding.TIE_MAX, *flat],
+        keys=[board, keys.tie_sequence(), keys.board_members(board), *(ref for ref, _ in refs)],
+        args=["" if expires is None else expires, encoding.TIE_MAX, *triples],
     ))
 
 
@@ -85,10 +87,15 @@ def boards_migrate(*, progress: Callable[[str], None] = lambda _: None) -> Migra
 
 
 def _migrate_batch(rows: list[tuple[int, int, str, str, int]]) -> None:
-    """Convert one batch in one script call: each row's key, members hash and profile via KEYS."""
+    """Convert one batch in one script call: each row's board (or profile) and tie hash via KEYS."""
     script_keys, args = [keys.tie_sequence()], [encoding.TIE_MAX]
     for _, _, board, uid, points in rows:
-        target = board or account_keys.user_profile(uid)
-        script_keys += [target, keys.board_members(board) if board else target]
-        args += ["board" if board else "evicted", uid, points]
+        if board:
+            ref, field = keys.board_tie_ref(board, uid)
+            script_keys += [board, ref]
+            args += ["board", uid, points, field]
+        else:
+            profile = account_keys.user_profile(uid)
+            script_keys += [profile, profile]
+            args += ["evicted", uid, points, ""]
     _board_migrate(keys=script_keys, args=args)

@@ -1,13 +1,18 @@
-"""Read boards in tests the way the app does: through each board's members hash (encoding.py)."""
+"""Read boards in tests the way the app does: through each user's recorded tie (encoding.py)."""
 from __future__ import annotations
 
 from leaderboard import encoding
-from leaderboard.keys import board_members
+from leaderboard.keys import board_tie_ref
+
+
+def _member(redis, board: str, user_id: str) -> str | None:
+    tie = redis.hget(*board_tie_ref(board, user_id))
+    return None if tie is None else f"{tie}:{user_id}"
 
 
 def board_points(redis, board: str, user_id: str) -> int | None:
     """Return the user's points on `board`, or None when they are not on it."""
-    member = redis.hget(board_members(board), user_id)
+    member = _member(redis, board, user_id)
     score = redis.zscore(board, member) if member else None
     return None if score is None else encoding.decode_points(score)
 
@@ -19,7 +24,7 @@ def board_users(redis, board: str) -> list[str]:
 
 def board_seq(redis, board: str, user_id: str) -> int:
     """Return the change number with which the user reached their points on `board`."""
-    return encoding.member_seq(redis.hget(board_members(board), user_id))
+    return encoding.member_seq(_member(redis, board, user_id))
 
 
 def board_entry(redis, board: str, user_id: str) -> tuple[int, int] | None:

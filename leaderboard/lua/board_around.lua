@@ -1,10 +1,11 @@
 -- Read a user's rank and points and the entries around them, with usernames (read only).
 -- KEYS[1] board zset ("<tie>:<uid>" -> points)   KEYS[2] users:names hash (uid -> username)
--- KEYS[3] the board's members hash (uid -> member)
--- ARGV[1] user id   ARGV[2] entries to show on each side
+-- KEYS[3] the hash holding the user's tie on this board (leaderboard.keys.board_tie_ref)
+-- ARGV[1] user id   ARGV[2] entries to show on each side   ARGV[3] the tie's field in KEYS[3]
 -- Returns {} when the user is not on the board, else
 -- {0-based rank, points, 0-based position of the first row, {uid1, points1, name1, ...}}.
-local member = redis.call('HGET', KEYS[3], ARGV[1])
+local tie = redis.call('HGET', KEYS[3], ARGV[3])
+local member = tie and (tie .. ':' .. ARGV[1])
 local rank = member and redis.call('ZREVRANK', KEYS[1], member)
 if not rank then
   return {}
