@@ -161,14 +161,6 @@ def _plain_answers(data) -> list[int] | None:
     return None
 
 
-def _replay_fields(current: dict | None) -> dict:
-    """Return what a replay adds to the first answer: the status now, and its score once scored."""
-    if current is None or current["status"] == "queued":
-        return {}
-    names = ("status", "score", "max_score", "correct", "processed_at", "reason")
-    return {name: current[name] for name in names if current.get(name) is not None}
-
-
 @functools.cache
 def _submissions_path(script_prefix: str) -> str:
     """Return the status URL's path up to the submission id, reversed once per prefix."""
@@ -258,7 +250,7 @@ class QuizSubmissionsApi(RejectedAttemptsAreFree, APIView):
         }
         if accepted.replayed:
             attempts_forgive(request, returned=quota)  # a replay is not a submission: it uses no quota
-            body.update(_replay_fields(accepted.current))
+            body.update(accepted.status_now())
         headers = {"Idempotent-Replayed": "true"} if accepted.replayed else None
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 

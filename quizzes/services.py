@@ -46,6 +46,13 @@ class Accepted:
     # A replay's submission as it is now (selectors.submission_get): it may have been scored since.
     current: dict | None = None
 
+    def status_now(self) -> dict:
+        """Return what a replay adds to the first answer: the status now, and its score once scored."""
+        if self.current is None or self.current["status"] == "queued":
+            return {}
+        names = ("status", "score", "max_score", "correct", "processed_at", "reason")
+        return {name: self.current[name] for name in names if self.current.get(name) is not None}
+
 
 class NotAReplay(Exception):
     """A `replay_only` submission was new, not the replay of an earlier one: nothing was written."""
