@@ -64,7 +64,7 @@ end
 local global = entries[KEYS[4]]
 if global and redis.call('HEXISTS', KEYS[2], 'id') == 1 then
   local score = redis.call('ZSCORE', KEYS[4], global)
-  redis.call('HSET', KEYS[2], 'evicted', score .. ' ' .. string.match(global, '^(%d+):'))
+  redis.call('HSET', KEYS[2], 'evicted', score .. ' ' .. string.match(global, '^(%w+):'))
 end
 for i = 4, first_session - 1, 2 do
   if entries[KEYS[i]] then

@@ -72,6 +72,16 @@ local total = redis.call('HINCRBY', KEYS[3], 'total_score', gain)
 -- A board member is "<tie>:<uid>" (leaderboard/encoding.py): the tie is this change's number
 -- from one counter, so equal points rank in the order Redis applied them, at any rate. The
 -- score is the points themselves: exact up to 2^53 - 1. '%.0f' avoids Lua's %.14g.
+-- A tie is TIE_MAX - seq in 11 base-32 digits (0-9a-v sort like their values): see encoding.py.
+local function tie_of(seq, tie_max)
+  local v, digits = tie_max - seq, {}
+  for i = 11, 1, -1 do
+    local d = v % 32
+    digits[i] = string.sub('0123456789abcdefghijklmnopqrstuv', d + 1, d + 1)
+    v = (v - d) / 32
+  end
+  return table.concat(digits)
+end
 local refs = {[KEYS[4]] = {KEYS[10], ARGV[9]}, [KEYS[5]] = {KEYS[11], ARGV[10]}, [KEYS[6]] = {KEYS[12], ARGV[11]}}
 local function uid_of(member)
   return string.match(member, ':(.*)$')
@@ -99,7 +109,7 @@ local rank_before = before_member and redis.call('ZREVRANK', KEYS[4], before_mem
 local rank_after, changed = rank_before, false
 if gain > 0 then  -- no gain, no board changes: rank and top 10 stay as they are
   local top_before = redis.call('ZREVRANGE', KEYS[4], 0, 9)
-  local tie = string.format('%015.0f', tonumber(ARGV[5]) - redis.call('INCR', KEYS[13]))
+  local tie = tie_of(redis.call('INCR', KEYS[13]), tonumber(ARGV[5]))
   -- The global board holds total_score (a user dropped as inactive comes back whole).
   set_points(KEYS[4], tie, function(_) return total end)
   set_points(KEYS[5], tie, function(points) return points + gain end)

@@ -17,3 +17,11 @@ def test_the_legacy_encoding_decodes_for_migration():
     legacy = 500 * 2**31 + (2**31 - 1 - (1_800_000_000 - encoding.LEGACY_EPOCH))
     assert encoding.legacy_points(legacy) == 500
     assert encoding.legacy_reached_at(legacy) == 1_800_000_000
+
+
+def test_ties_sort_by_change_number_across_digit_boundaries():
+    seqs = [1, 2, 31, 32, 33, 1023, 1024, 10**9, 2**40, encoding.TIE_MAX - 1]
+    members = [encoding.member("u", seq) for seq in seqs]
+    assert members == sorted(members, reverse=True)  # earlier change, larger member
+    assert [encoding.member_seq(m) for m in members] == seqs
+    assert {len(m) for m in members} == {len("0" * encoding.TIE_WIDTH + ":u")}
