@@ -128,6 +128,7 @@ def _sh(clone: Path, command: str) -> subprocess.CompletedProcess:
 def test_the_readmes_commands_work_as_pasted_on_the_redis_make_run_uses(clone, make_run):
     run = make_run(EMBEDDED_REDIS_PORT=str(free_port()))
     run.wait_healthy()
+    assert f"running on http://127.0.0.1:{run.port}" in run.output.lower()  # this machine only
     url = run.redis_url()
     commands = readme_commands()
     admin = next(c for c in commands if c.startswith("make admin "))
