@@ -1,10 +1,11 @@
 """URL map: every API path is under /api/v1/; anything else answers the JSON 404 envelope."""
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from config import browser
 from config.health import HealthApi
 from config.queue_stats import QueueStatsApi
 
@@ -33,8 +34,14 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/schema/", browser.SchemaApi.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # In a browser: the API docs offline, the AsyncAPI document, login, the live page, statics.
+    path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/v1/asyncapi.yaml", browser.asyncapi_document, name="asyncapi"),
+    path("api-auth/", include("accounts.browser")),
+    path("live/", browser.live_page, name="live"),
+    path("", browser.home, name="home"),
     path("api/v1/", include(api_v1)),
     re_path(r"^.*$", NotFoundApi.as_view()),
 ]

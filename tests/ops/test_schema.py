@@ -11,7 +11,7 @@ from django.urls import URLResolver, get_resolver
 from drf_spectacular.validation import validate_schema
 
 PARAM = re.compile(r"<(?:[^>:]+:)?(\w+)>")
-NOT_DOCUMENTED = {"schema", "docs"}  # the schema and its UI themselves
+NOT_DOCUMENTED = {"schema", "docs", "redoc", "asyncapi"}  # the schemas and their UIs themselves
 
 
 def api_routes(patterns=None, prefix: str = ""):
