@@ -243,6 +243,7 @@
       const { resp, data } = await api("POST", `/api/v1/quizzes/${quiz.id}/submissions`, { answers });
       showLimits(resp);
       if (resp.status === 202) showResult("Submitted. Scoring…", "ok");
+      else if (resp.status === 429) showResult(`Rate limit reached: try again in ${resp.headers.get("Retry-After")} s.`, "bad");
       else showResult(data && data.error ? data.error.message : "Submission failed (" + resp.status + ").", "bad");
     } catch (e) {
       showResult("The server is unreachable; try again.", "bad");
