@@ -1,14 +1,15 @@
-"""Thin DRF views for accounts: parse, call a service or selector, serialize."""
+"""Thin DRF viewsets for accounts: parse, call a service or selector, serialize."""
 from __future__ import annotations
 
 import math
 
 from django.core.validators import RegexValidator
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.viewsets import ViewSet
 
 from accounts import selectors, services
 from config.exceptions import NotAuthenticated, NotFound
@@ -32,6 +33,7 @@ class UserOut(serializers.Serializer):
     username = serializers.CharField()
 
 
+@extend_schema_serializer(many=False)  # one profile, also where `list` serves it (GET /me)
 class ProfileOut(serializers.Serializer):
     id = serializers.CharField()
     username = serializers.CharField()
@@ -49,35 +51,36 @@ class TicketOut(serializers.Serializer):
     expires_in = serializers.IntegerField()
 
 
-class RegisterApi(APIView):
-    """Create an account."""
+class LoginOut(serializers.Serializer):
+    token = serializers.CharField()
+    expires_in = serializers.IntegerField()
+    user = UserOut()
 
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [AuthIpRateThrottle]
+
+class SessionOut(serializers.Serializer):
+    id = serializers.CharField()
+    created_at = serializers.CharField()
+    last_seen_at = serializers.CharField()
+    current = serializers.BooleanField()
+
+
+ANONYMOUS = {"authentication_classes": [], "permission_classes": [AllowAny]}
+
+
+class AuthViewSet(ViewSet):
+    """Accounts and sessions: register, log in, refresh, log out, list sessions, WebSocket tickets."""
 
     @extend_schema(
         request=Credentials,
         responses={201: UserOut, 409: OpenApiResponse(description="`conflict`: the username is taken.")},
     )
-    def post(self, request):
+    @action(detail=False, methods=["post"], throttle_classes=[AuthIpRateThrottle], **ANONYMOUS)
+    def register(self, request):
+        """Create an account."""
         data = Credentials(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.user_create(**data.validated_data)
         return Response(UserOut(user).data, status=status.HTTP_201_CREATED)
-
-
-class LoginApi(APIView):
-    """Exchange credentials for a session token."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    throttle_classes = [AuthIpRateThrottle]
-
-    class LoginOut(serializers.Serializer):
-        token = serializers.CharField()
-        expires_in = serializers.IntegerField()
-        user = UserOut()
 
     @extend_schema(
         request=Credentials,
@@ -86,7 +89,9 @@ class LoginApi(APIView):
             401: OpenApiResponse(description="`not_authenticated`: wrong username or password."),
         },
     )
-    def post(self, request):
+    @action(detail=False, methods=["post"], name="Log in", throttle_classes=[AuthIpRateThrottle], **ANONYMOUS)
+    def login(self, request):
+        """Exchange credentials for a session token."""
         data = Credentials(data=request.data)
         data.is_valid(raise_exception=True)
         failures = LoginFailureThrottle(username=data.validated_data["username"])
@@ -98,78 +103,70 @@ class LoginApi(APIView):
         failures.forgive(request)  # a right password is no failure: give the slot back
         session = services.session_create(user=user)
         body = {"token": session.token, "expires_in": session.expires_in, "user": user}
-        return Response(self.LoginOut(body).data)
-
-
-class RefreshApi(APIView):
-    """Slide the session's idle timer (authentication itself already did) and report it."""
+        return Response(LoginOut(body).data)
 
     @extend_schema(request=None, responses={200: ExpiresOut})
-    def post(self, request):
+    @action(detail=False, methods=["post"])
+    def refresh(self, request):
+        """Slide the session's idle timer (authentication itself already did) and report it."""
         return Response({"expires_in": math.ceil(request.user.session_ttl_ms / 1000)})
 
-
-class LogoutApi(APIView):
-    """End the current session."""
-
     @extend_schema(request=None, responses={204: None})
-    def post(self, request):
+    @action(detail=False, methods=["post"], name="Log out")
+    def logout(self, request):
+        """End the current session."""
         services.sessions_end(user_id=request.user.id, session_ids=[request.user.session_id])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class LogoutAllApi(APIView):
-    """End every session of the current user."""
-
     @extend_schema(request=None, responses={204: None})
-    def post(self, request):
+    @action(detail=False, methods=["post"], url_path="logout-all", name="Log out everywhere")
+    def logout_all(self, request):
+        """End every session of the current user."""
         services.sessions_end_all(user_id=request.user.id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class SessionsApi(APIView):
-    """List the current user's live sessions."""
-
-    class SessionOut(serializers.Serializer):
-        id = serializers.CharField()
-        created_at = serializers.CharField()
-        last_seen_at = serializers.CharField()
-        current = serializers.BooleanField()
-
     @extend_schema(responses={200: SessionOut(many=True)})
-    def get(self, request):
+    @action(detail=False, methods=["get"])
+    def sessions(self, request):
+        """List the current user's live sessions."""
         rows = selectors.user_sessions(
             user_id=request.user.id, current_session_id=request.user.session_id
         )
-        return Response(self.SessionOut(rows, many=True).data)
-
-
-class WsTicketApi(APIView):
-    """Issue a one-time ticket for opening a WebSocket."""
+        return Response(SessionOut(rows, many=True).data)
 
     @extend_schema(request=None, responses={200: TicketOut})
-    def post(self, request):
+    @action(detail=False, methods=["post"], url_path="ws-ticket", name="WebSocket ticket")
+    def ws_ticket(self, request):
+        """Issue a one-time ticket for opening a WebSocket."""
         ticket, ttl = services.ws_ticket_create(user=request.user)
         return Response({"ticket": ticket, "expires_in": ttl})
 
 
-class MeApi(APIView):
-    """The current user's profile."""
+class MeViewSet(ViewSet):
+    """The current user's profile: one resource at `me`, so the router's `list` route serves it."""
 
-    @extend_schema(responses={200: ProfileOut})
-    def get(self, request):
+    def get_view_name(self) -> str:
+        return "My profile"  # not the router's "Me List": this is one object
+
+    @extend_schema(operation_id="me_retrieve", responses={200: ProfileOut})
+    def list(self, request):
+        """The current user's profile."""
         profile = selectors.user_profile(user_id=request.user.id)
         if profile is None:
             raise NotFound("User not found.")
         return Response(profile)  # already ProfileOut's shape; serializing it cost ~0.13 ms
 
 
-class UserDetailApi(APIView):
-    """Any user's public profile."""
+class UserViewSet(ViewSet):
+    """Users' public profiles, by id (16 hex digits: anything else is a 404 before Redis)."""
+
+    lookup_field = "user_id"
+    lookup_value_converter = "user_id"  # config.converters
 
     @extend_schema(responses={200: ProfileOut})
-    def get(self, request, user_id: str):
-        profile = selectors.user_profile(user_id=user_id) if len(user_id) <= 64 else None
+    def retrieve(self, request, user_id: str):
+        """Any user's public profile."""
+        profile = selectors.user_profile(user_id=user_id)
         if profile is None:
             raise NotFound("User not found.")
         return Response(profile)  # already ProfileOut's shape; serializing it cost ~0.13 ms

@@ -1,11 +1,11 @@
 """DRF authentication: `Authorization: Bearer <token>` (the API's), or a browser login's session cookie."""
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 
 from accounts.browser import browser_session_user
-from accounts.middleware import resolve_session
 
 
 def bearer_token(request) -> str | None:
@@ -22,7 +22,7 @@ def bearer_token(request) -> str | None:
 
 
 class BearerSessionAuthentication(BaseAuthentication):
-    """Authenticate with a session token; one Redis round trip, shared with the middleware."""
+    """Authenticate with a session token through RedisSessionMiddleware's lookup (one round trip)."""
 
     keyword = "Bearer"
 
@@ -30,7 +30,10 @@ class BearerSessionAuthentication(BaseAuthentication):
         token = bearer_token(request)
         if token is None:
             return None
-        user = resolve_session(request._request, token)
+        lookup = getattr(request._request, "bearer_session", None)
+        if lookup is None:
+            raise ImproperlyConfigured("Bearer sessions need accounts.middleware.RedisSessionMiddleware.")
+        user = lookup(token)
         if user is None:
             raise AuthenticationFailed("The session is invalid or has expired.")
         return user, token

@@ -1,10 +1,12 @@
-"""Session middleware: resolve a request's bearer session lazily, at most once per request.
+"""Session middleware: give each request its bearer-session lookup, run on first use, at most once.
 
-Resolution happens on first use (inside the view), so a Redis failure surfaces in the view's
+The middleware only attaches `request.bearer_session(token)`; the DRF authentication class
+(accounts/authentication.py) calls it inside the view, so a Redis failure surfaces in the view's
 exception handling as a 503 instead of an HTML error page from the middleware layer.
 """
 from __future__ import annotations
 
+import functools
 from typing import Awaitable, Callable
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -27,7 +29,7 @@ def resolve_session(request: HttpRequest, token: str) -> RedisUser | None:
 
 
 class RedisSessionMiddleware:
-    """Expose `request.session_user()` to plain Django views (DRF uses its auth class).
+    """Attach `request.bearer_session(token) -> RedisUser | None`, cached for the request.
 
     Sync and async capable: it does no I/O itself, so under an ASGI server it never forces
     Django to switch threads (an async chain stays async when every middleware allows it).
@@ -43,13 +45,5 @@ class RedisSessionMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         # With an async get_response this returns its coroutine, which Django awaits.
-        request.session_user = lambda: self._user(request)
+        request.bearer_session = functools.partial(resolve_session, request)
         return self.get_response(request)
-
-    @staticmethod
-    def _user(request: HttpRequest) -> RedisUser | None:
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        return resolve_session(request, token.strip())

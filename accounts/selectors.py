@@ -21,7 +21,7 @@ def user_profile(*, user_id: str) -> dict | None:
 
 
 async def user_profile_async(*, user_id: str) -> dict | None:
-    """`user_profile` on the running event loop's Redis pool (config/fastpath.py)."""
+    """`user_profile` on the running event loop's Redis pool (accounts/fastreads.py)."""
     return _profile(*await _profile_reads(async_redis_client().pipeline(transaction=False), user_id).execute())
 
 

@@ -124,7 +124,7 @@ def session_touch(*, token: str, now_ms: int | None = None) -> RedisUser | None:
 
 
 async def session_touch_async(*, token: str) -> RedisUser | None:
-    """`session_touch` on the running event loop's Redis pool (config/fastpath.py)."""
+    """`session_touch` on the running event loop's Redis pool (the fast reads, config/fastpath.py)."""
     call = _session_touch_call(token, None)
     if call is None:
         return None

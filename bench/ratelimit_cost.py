@@ -115,6 +115,7 @@ def _endpoint_variants(tokens: list[str]) -> dict[str, Callable[[], object]]:
     from rest_framework.test import APIRequestFactory
     from rest_framework.views import APIView
 
+    from accounts.middleware import RedisSessionMiddleware
     from config.redis import redis_client
     from ratelimit.throttles import SubmissionRateThrottle
 
@@ -143,9 +144,9 @@ def _endpoint_variants(tokens: list[str]) -> dict[str, Callable[[], object]]:
 
         return call
 
-    return {
-        "without limiter": endpoint(AcceptApi.as_view()),
-        "with limiter": endpoint(LimitedAcceptApi.as_view()),
+    return {  # behind the session middleware, as in the app: it gives the view its session lookup
+        "without limiter": endpoint(RedisSessionMiddleware(AcceptApi.as_view())),
+        "with limiter": endpoint(RedisSessionMiddleware(LimitedAcceptApi.as_view())),
     }
 
 

@@ -50,10 +50,11 @@ def asyncapi_document(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_safe
-def home(request: HttpRequest) -> HttpResponse:
-    """`/` is the live leaderboard."""
-    return redirect("live")
+def home(request: HttpRequest, *, not_found) -> HttpResponse:
+    """`/` leads a browser to the live leaderboard; an API client gets the JSON 404 as before."""
+    if request.method in ("GET", "HEAD") and "text/html" in request.META.get("HTTP_ACCEPT", ""):
+        return redirect("live")
+    return not_found(request)
 
 
 @require_safe

@@ -128,12 +128,7 @@ def classify(exc: Exception) -> tuple[int, str, str, dict, dict[str, str]]:
 def exception_handler(exc: Exception, context: dict) -> Response:
     """DRF exception handler: every exception becomes the JSON envelope."""
     status, code, message, details, headers = classify(exc)
-    response = Response(error_body(code, message, details), status=status, headers=headers)
-    rate_headers = getattr(exc, "rate_limit_headers", None)
-    if rate_headers:
-        for name, value in rate_headers.items():
-            response[name] = value
-    return response
+    return Response(error_body(code, message, details), status=status, headers=headers)
 
 
 def json_error_response(exc: Exception) -> JsonResponse:

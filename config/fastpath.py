@@ -1,5 +1,9 @@
 """Fast reads: the plain successful `GET /api/v1/me` and `GET /api/v1/leaderboard`, on the event loop.
 
+This module is the HTTP side (which requests qualify, the headers, the log line). The reads
+themselves belong to the apps that own them (`accounts/fastreads.py`, `leaderboard/fastreads.py`);
+settings.FAST_READ_ROUTES names them by dotted path and FAST_READ_AUTHENTICATION the session lookup.
+
 Why it exists: these two reads are what clients poll. Through Django's request cycle (a2wsgi's
 thread hand-off, the middleware stack, URL resolution, DRF's request wrapping, negotiation and
 permissions) each cost about 2 ms of server CPU, against about 1 ms for a bare DRF view doing
@@ -28,21 +32,18 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Awaitable, Callable
+from typing import Any, Awaitable, Callable, NamedTuple
 from urllib.parse import parse_qsl
 
 import redis.exceptions
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
+from django.urls import resolve
+from django.utils.module_loading import import_string
 from rest_framework.renderers import JSONRenderer
 
-from accounts import selectors as account_selectors
-from accounts.apis import MeApi
-from accounts.services import session_touch_async
 from config.exceptions import REDIS_DOWN, classify, error_body
 from config.request_log import log_line
-from leaderboard import selectors as board_selectors
-from leaderboard.apis import LeaderboardApi, plain_query
 
 logger = logging.getLogger(__name__)
 
@@ -52,13 +53,23 @@ JSON_ACCEPTS = {"*/*", "application/json", "application/json, */*", "application
 MAX_QUERY_BYTES = 512  # a longer query is not a plain read; the full stack judges it
 
 
+class FastRead(NamedTuple):
+    """One app's fast read: `parse` the query (None: not plain), then `read` it for a signed-in user."""
+
+    parse: Callable[[dict[str, str]], dict[str, Any] | None]
+    read: Callable[..., Awaitable[dict | None]]  # read(user_id=..., **parsed); None: hand over
+
+
 class FastReads:
     """ASGI app: answer the plain case of the hot reads here, pass everything else to `fallback`."""
 
     def __init__(self, fallback: ASGIApp) -> None:
         self.fallback = fallback
-        self.routes = {"/api/v1/me": self._me, "/api/v1/leaderboard": self._leaderboard}
-        self.allow = {"/api/v1/me": allow_header(MeApi), "/api/v1/leaderboard": allow_header(LeaderboardApi)}
+        self.routes: dict[str, FastRead] = {
+            path: import_string(dotted) for path, dotted in settings.FAST_READ_ROUTES.items()
+        }
+        self.allow = {path: allow_header(path) for path in self.routes}
+        self.session_user = import_string(settings.FAST_READ_AUTHENTICATION)
         self.render = JSONRenderer().render
         self.security_headers = security_headers()
         self.hsts = hsts_header()
@@ -71,17 +82,17 @@ class FastReads:
         self.log = settings.LOG_REQUESTS
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        handler = None
+        route = None
         if scope["type"] == "http" and scope["method"] == "GET" and not scope.get("root_path"):
-            handler = self.routes.get(scope["path"])
-        if handler is None:
+            route = self.routes.get(scope["path"])
+        if route is None:
             return await self.fallback(scope, receive, send)
         started = time.perf_counter()
         answer = request = None
         try:
             request = self._plain_request(scope)
             if request is not None:
-                answer = await handler(request)
+                answer = await self._read(route, request)
         except REDIS_DOWN as exc:
             # Answered here: handing over would make the client wait out a second timeout.
             status, code, message, details, headers = classify(exc)
@@ -147,27 +158,25 @@ class FastReads:
             return None
         return {"token": token.decode("ascii"), "query": query, "secure": secure, "user_id": None}
 
-    async def _authenticate(self, request: dict) -> bool:
-        user = await session_touch_async(token=request["token"])
+    async def _read(self, route: FastRead, request: dict) -> dict | None:
+        """The app's answer for a plain query and a live session, else None (hand over)."""
+        query = route.parse(request["query"])
+        if query is None:
+            return None
+        user = await self.session_user(token=request["token"])
         request["user_id"] = user and user.id
-        return user is not None
-
-    async def _me(self, request: dict) -> dict | None:
-        if not await self._authenticate(request):
+        if user is None:
             return None
-        return await account_selectors.user_profile_async(user_id=request["user_id"])
-
-    async def _leaderboard(self, request: dict) -> dict | None:
-        query = plain_query(LeaderboardApi.PageIn, request["query"])
-        if query is None or not await self._authenticate(request):
-            return None
-        return await board_selectors.leaderboard_page_async(**query)
+        return await route.read(user_id=user.id, **query)
 
 
-def allow_header(view_class: type) -> bytes:
-    """DRF's Allow header for a view (setup() adds HEAD where there is GET, as for a request)."""
-    view = view_class()
-    view.setup(None)
+def allow_header(path: str) -> bytes:
+    """DRF's Allow header for the viewset route at `path`: the methods it maps, HEAD with GET."""
+    callback = resolve(path).func
+    view = callback.cls(**callback.initkwargs)
+    for method, action in callback.actions.items():
+        setattr(view, method, getattr(view, action))  # as ViewSetMixin.as_view binds them
+    view.setup(None)  # Django's View.setup adds HEAD where there is GET
     return ", ".join(view.allowed_methods).encode()
 
 

@@ -54,10 +54,11 @@ def _requires_token(operation: dict) -> bool:
 
 
 def _views(generator) -> dict[tuple[str, str], Any]:
-    """(path, method) -> the view class that serves it, for what a view's setup implies."""
+    """(path, method) -> the view that serves it (with its action's settings), for what they imply."""
     views = {}
     for path, _regex, method, callback in getattr(generator, "endpoints", None) or []:
-        views[path, method.lower()] = getattr(callback, "cls", None)
+        cls = getattr(callback, "cls", None)
+        views[path, method.lower()] = cls and cls(**getattr(callback, "initkwargs", {}))
     return views
 
 

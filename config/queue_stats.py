@@ -7,11 +7,11 @@ dashboard and behind `manage.py rqstats`) through the API's bearer authenticatio
 from __future__ import annotations
 
 from django_rq.utils import get_cron_schedulers, get_statistics
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.viewsets import ViewSet
 
 QUEUE_FIELDS = (
     "name", "jobs", "started_jobs", "finished_jobs", "failed_jobs",
@@ -75,21 +75,27 @@ class RqCronSchedulerOut(serializers.Serializer):
     jobs = RqCronJobOut(many=True)
 
 
+@extend_schema_serializer(many=False)  # one document, though `list` serves it
 class QueueStatsOut(serializers.Serializer):
     queues = RqQueueOut(many=True)
     cron_schedulers = RqCronSchedulerOut(many=True)
 
 
-class QueueStatsApi(APIView):
+class QueueStatsViewSet(ViewSet):
     """RQ queue statistics (admins only): the numbers of django-rq's stats page and `rqstats`."""
 
     permission_classes = [IsAdminUser]  # RedisUser.is_staff is its admin role
 
+    def get_view_name(self) -> str:
+        return "Queues"  # one document, not the router's "Queue Stats List"
+
     @extend_schema(
+        operation_id="admin_queues_retrieve",
         responses={
             200: QueueStatsOut,
             403: OpenApiResponse(description="`forbidden`: the caller is not an admin."),
-        }
+        },
     )
-    def get(self, request):
+    def list(self, request):
+        """RQ queue statistics (admins only): the numbers of django-rq's stats page and `rqstats`."""
         return Response(QueueStatsOut(queue_statistics()).data)

@@ -242,6 +242,12 @@ REST_FRAMEWORK = {
 # The plain successful GET /api/v1/me and GET /api/v1/leaderboard are answered on the event loop,
 # outside Django's request cycle, with the same bytes (config/fastpath.py). 0 sends them through it.
 FAST_READS = env_bool("FAST_READS", True)
+# Which reads, by path: each app's FastRead (parse, read), and the session lookup they share.
+FAST_READ_ROUTES = {
+    "/api/v1/me": "accounts.fastreads.ME",
+    "/api/v1/leaderboard": "leaderboard.fastreads.PAGE",
+}
+FAST_READ_AUTHENTICATION = "accounts.services.session_touch_async"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Quizboard API",

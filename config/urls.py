@@ -1,13 +1,26 @@
-"""URL map: every API path is under /api/v1/; anything else answers the JSON 404 envelope."""
-from django.urls import include, path, re_path
+"""URL map: every API path is under /api/v1/ (config/api_router.py); anything else answers the
+JSON 404 envelope, or a 308 when the path only differs from a route by a trailing slash."""
+from functools import partial
+
+from django.http import HttpResponsePermanentRedirect
+from django.urls import get_script_prefix, include, path, re_path, resolve
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
 from config import browser
-from config.health import HealthApi
-from config.queue_stats import QueueStatsApi
+
+NOT_FOUND = "not-found"
+
+
+def canonical_path(path_info: str) -> str | None:
+    """The routed path that `path_info` differs from only by a trailing slash, or None."""
+    candidate = path_info.rstrip("/") if path_info.endswith("/") else path_info + "/"
+    if not candidate or candidate == path_info or resolve(candidate).url_name == NOT_FOUND:
+        return None
+    return candidate
 
 
 class NotFoundApi(APIView):
@@ -16,7 +29,16 @@ class NotFoundApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    def get_view_name(self) -> str:
+        return "Not found"
+
     def dispatch(self, request, *args, **kwargs):
+        canonical = canonical_path(request.path_info)
+        if canonical is not None:
+            # 308, not 301: a client re-sends the same method and body to the canonical path.
+            query = request.META.get("QUERY_STRING")
+            location = get_script_prefix().rstrip("/") + canonical + (f"?{query}" if query else "")
+            return HttpResponsePermanentRedirect(location, preserve_request=True)
         self.args, self.kwargs = args, kwargs
         self.request = self.initialize_request(request, *args, **kwargs)
         self.headers = self.default_response_headers
@@ -25,25 +47,26 @@ class NotFoundApi(APIView):
         return self.response
 
 
-api_v1 = [
-    path("health", HealthApi.as_view(), name="health"),
-    path("admin/queues", QueueStatsApi.as_view(), name="admin-queues"),
-    path("", include("accounts.urls")),
-    path("", include("quizzes.urls")),
-    path("", include("leaderboard.urls")),
-]
+_not_found_view = NotFoundApi.as_view()
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Answer an unrouted path; a plain function, so the browsable API's breadcrumbs skip it."""
+    return _not_found_view(request, *args, **kwargs)
+
 
 urlpatterns = [
     path("api/v1/schema/", browser.SchemaApi.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    # In a browser: the API docs offline, the AsyncAPI document, login, the live page, statics.
+    # In a browser: the API docs offline, the AsyncAPI document, login, the live page.
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/asyncapi.yaml", browser.asyncapi_document, name="asyncapi"),
     path("api-auth/", include("accounts.browser")),
     path("live/", browser.live_page, name="live"),
-    path("", browser.home, name="home"),
-    path("api/v1/", include(api_v1)),
-    re_path(r"^.*$", NotFoundApi.as_view()),
+    path("", csrf_exempt(partial(browser.home, not_found=not_found)), name="home"),
+    path("api/v1/", include("config.api_router")),
+    re_path(r"^.*$", not_found, name=NOT_FOUND),
 ]
 
 handler400 = "config.views.bad_request"

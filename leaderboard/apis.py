@@ -1,12 +1,13 @@
-"""Thin DRF views for the leaderboard: parse the query, call a selector, serialize."""
+"""Thin DRF viewsets for the leaderboard: parse the query, call a selector, serialize."""
 from __future__ import annotations
 
 import functools
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
+from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.viewsets import ViewSet
 
 from config.exceptions import NotFound
 from leaderboard import selectors
@@ -74,46 +75,50 @@ def _query(serializer_class: type[serializers.Serializer], request) -> dict:
     return data.validated_data
 
 
-class LeaderboardApi(APIView):
-    """A page of the board, best first; equal scores are ordered by who reached them first."""
+class PageIn(PeriodIn):
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
+    offset = serializers.IntegerField(min_value=0, max_value=10_000_000, default=0)
 
-    class PageIn(PeriodIn):
-        limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
-        offset = serializers.IntegerField(min_value=0, max_value=10_000_000, default=0)
 
-    class PageOut(serializers.Serializer):
-        total = serializers.IntegerField()
-        entries = EntryOut(many=True)
+@extend_schema_serializer(many=False)  # one page object, though `list` serves it
+class PageOut(serializers.Serializer):
+    total = serializers.IntegerField()
+    entries = EntryOut(many=True)
 
-    @extend_schema(parameters=[PageIn], responses={200: PageOut})
-    def get(self, request):
-        page = selectors.leaderboard_page(**_query(self.PageIn, request))
+
+class AroundIn(PeriodIn):
+    around = serializers.IntegerField(min_value=0, max_value=AROUND_MAX, default=2)
+
+
+class AroundOut(RankOut):
+    around = EntryOut(many=True)
+
+
+class LeaderboardViewSet(ViewSet):
+    """The board: a page of it, the caller's place on it, and any user's rank."""
+
+    def get_view_name(self) -> str:
+        return self.name or "Leaderboard"  # the page is one object, not the router's "List"
+
+    @extend_schema(operation_id="leaderboard_retrieve", parameters=[PageIn], responses={200: PageOut})
+    def list(self, request):
+        """A page of the board, best first; equal scores are ordered by who reached them first."""
+        page = selectors.leaderboard_page(**_query(PageIn, request))
         return Response(page)  # the selector's dict is PageOut's shape
 
-
-class LeaderboardMeApi(APIView):
-    """The caller's rank and score with `around` entries on each side."""
-
-    class AroundIn(PeriodIn):
-        around = serializers.IntegerField(min_value=0, max_value=AROUND_MAX, default=2)
-
-    class AroundOut(RankOut):
-        around = EntryOut(many=True)
-
     @extend_schema(parameters=[AroundIn], responses={200: AroundOut})
-    def get(self, request):
-        window = selectors.leaderboard_around(user_id=request.user.id, **_query(self.AroundIn, request))
+    @action(detail=False, methods=["get"], name="My rank")
+    def me(self, request):
+        """The caller's rank and score with `around` entries on each side."""
+        window = selectors.leaderboard_around(user_id=request.user.id, **_query(AroundIn, request))
         return Response(window)  # AroundOut's shape
 
-
-class LeaderboardUserApi(APIView):
-    """Any user's rank and score."""
-
     @extend_schema(parameters=[PeriodIn], responses={200: RankOut})
-    def get(self, request, user_id: str):
-        found = None
-        if len(user_id) <= 64:
-            found = selectors.leaderboard_rank_of(user_id=user_id, **_query(PeriodIn, request))
+    @action(detail=False, methods=["get"], url_path="users/<user_id:user_id>", url_name="user",
+            name="User rank")
+    def user_rank(self, request, user_id: str):
+        """Any user's rank and score."""
+        found = selectors.leaderboard_rank_of(user_id=user_id, **_query(PeriodIn, request))
         if found is None:
             raise NotFound("User not found.")
         return Response(found)  # RankOut's shape

@@ -2,7 +2,7 @@
 
 Every board read is one round trip: a read-only Lua script joins usernames (HMGET) to the
 ranked rows, so a page never costs one call per row. Ranks are 1-based; unranked is None.
-The `async` functions serve the WebSocket consumers and the fast reads (config/fastpath.py) on
+The `async` functions serve the WebSocket consumers and the fast read (leaderboard/fastreads.py) on
 the event loop's own Redis pool.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ def leaderboard_page(
 async def leaderboard_page_async(
     *, period: str = "all", limit: int = 10, offset: int = 0, at: datetime | None = None
 ) -> dict:
-    """`leaderboard_page` on the running event loop's Redis pool (config/fastpath.py)."""
+    """`leaderboard_page` on the running event loop's Redis pool (leaderboard/fastreads.py)."""
     total, flat, _ = await _board_page.run_async(**_page_call(period, limit, offset, at))
     return {"total": int(total), "entries": _entries(flat, offset)}
 

@@ -1,10 +1,10 @@
-from django.urls import path
+"""Leaderboard routes: the app's viewset on a router (config/api_router.py mounts it at /api/v1/)."""
+from rest_framework.routers import SimpleRouter
 
 import config.converters  # noqa: F401  (registers <user_id:...>)
 from leaderboard import apis
 
-urlpatterns = [
-    path("leaderboard", apis.LeaderboardApi.as_view(), name="leaderboard"),
-    path("leaderboard/me", apis.LeaderboardMeApi.as_view(), name="leaderboard-me"),
-    path("leaderboard/users/<user_id:user_id>", apis.LeaderboardUserApi.as_view(), name="leaderboard-user"),
-]
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router.register("leaderboard", apis.LeaderboardViewSet, basename="leaderboard")
+
+urlpatterns = router.urls

@@ -1,4 +1,4 @@
-"""Thin DRF views for quizzes, submissions and results: parse, call a service, serialize."""
+"""Thin DRF viewsets for quizzes, submissions and results: parse, call a service, serialize."""
 from __future__ import annotations
 
 import functools
@@ -6,10 +6,11 @@ import functools
 from django.urls import get_script_prefix, reverse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.viewsets import ViewSet
 
 from config.exceptions import ApplicationError, NotFound
 from quizzes import selectors, services
@@ -86,55 +87,6 @@ def _quiz_out(quiz: dict, user) -> dict:
     return serializer(quiz).data
 
 
-class QuizListApi(APIView):
-    """List quizzes (any user) or create one (admins)."""
-
-    permission_classes = [IsAuthenticated, IsAdminOrReadOnly]
-
-    @extend_schema(responses={200: QuizSummaryOut(many=True)})
-    def get(self, request):
-        return Response(QuizSummaryOut(selectors.quiz_list(), many=True).data)
-
-    @extend_schema(request=QuizIn, responses={201: QuizAdminOut, 403: ADMINS_ONLY})
-    def post(self, request):
-        data = QuizIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        quiz = services.quiz_create(**data.validated_data)
-        return Response(QuizAdminOut(quiz).data, status=status.HTTP_201_CREATED)
-
-
-class QuizDetailApi(APIView):
-    """Read a quiz (answers for admins only); replace, patch or delete it (admins)."""
-
-    permission_classes = [IsAuthenticated, IsAdminOrReadOnly]
-
-    @extend_schema(responses={200: OpenApiResponse(QuizOut, description="Admins also get each answer.")})
-    def get(self, request, quiz_id: str):
-        quiz = selectors.quiz_get(quiz_id=quiz_id)
-        if quiz is None:
-            raise NotFound("Quiz not found.")
-        return Response(_quiz_out(quiz, request.user))
-
-    @extend_schema(request=QuizIn, responses={200: QuizAdminOut, 403: ADMINS_ONLY, 409: KEPT_CHANGING})
-    def put(self, request, quiz_id: str):
-        return self._update(request, quiz_id, QuizIn, partial=False)
-
-    @extend_schema(request=QuizPatchIn, responses={200: QuizAdminOut, 403: ADMINS_ONLY, 409: KEPT_CHANGING})
-    def patch(self, request, quiz_id: str):
-        return self._update(request, quiz_id, QuizPatchIn, partial=True)
-
-    def _update(self, request, quiz_id: str, serializer: type, *, partial: bool) -> Response:
-        data = serializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        quiz = services.quiz_update(quiz_id=quiz_id, changes=data.validated_data, partial=partial)
-        return Response(QuizAdminOut(quiz).data)
-
-    @extend_schema(responses={204: None, 403: ADMINS_ONLY})
-    def delete(self, request, quiz_id: str):
-        services.quiz_delete(quiz_id=quiz_id)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
 def _idempotency_key(request) -> str | None:
     """Return the request's Idempotency-Key, or None; reject one that is empty or odd."""
     value = request.headers.get(IDEMPOTENCY_HEADER)
@@ -168,10 +120,86 @@ def _submissions_path(script_prefix: str) -> str:
     return reverse("submission-detail", args=[sample]).removesuffix(sample)
 
 
-class QuizSubmissionsApi(APIView):
-    """Submit answers; scoring happens on the worker. Accepting costs one Redis round trip here."""
+class BucketOut(serializers.Serializer):
+    min = serializers.IntegerField()
+    max = serializers.IntegerField()
+    count = serializers.IntegerField()
 
-    throttle_classes = [SubmissionRateThrottle]
+
+class QuestionRateOut(serializers.Serializer):
+    index = serializers.IntegerField()
+    correct_rate = serializers.FloatField()
+
+
+class ScorerOut(serializers.Serializer):
+    user_id = serializers.CharField()
+    username = serializers.CharField()
+    score = serializers.IntegerField()
+
+
+class ResultsOut(serializers.Serializer):
+    quiz_id = serializers.CharField()
+    version = serializers.IntegerField()
+    attempts = serializers.IntegerField()
+    unique_users = serializers.IntegerField()
+    average_score = serializers.FloatField()
+    score_histogram = BucketOut(many=True)
+    per_question = QuestionRateOut(many=True)
+    top = ScorerOut(many=True)
+
+
+class QuizViewSet(ViewSet):
+    """Quizzes: anyone signed in reads, admins write; players submit answers and read the results."""
+
+    permission_classes = [IsAuthenticated, IsAdminOrReadOnly]
+    lookup_field = "quiz_id"
+    lookup_value_converter = "quiz_id"  # 16 hex digits, else the JSON 404 before any key is built
+
+    @extend_schema(responses={200: QuizSummaryOut(many=True)})
+    def list(self, request):
+        """List quizzes (any user)."""
+        return Response(QuizSummaryOut(selectors.quiz_list(), many=True).data)
+
+    @extend_schema(request=QuizIn, responses={201: QuizAdminOut, 403: ADMINS_ONLY})
+    def create(self, request):
+        """Create a quiz (admins)."""
+        data = QuizIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        quiz = services.quiz_create(**data.validated_data)
+        return Response(QuizAdminOut(quiz).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={200: OpenApiResponse(QuizOut, description="Admins also get each answer.")})
+    def retrieve(self, request, quiz_id: str):
+        """Read a quiz (answers for admins only)."""
+        quiz = selectors.quiz_get(quiz_id=quiz_id)
+        if quiz is None:
+            raise NotFound("Quiz not found.")
+        return Response(_quiz_out(quiz, request.user))
+
+    @extend_schema(request=QuizIn, responses={200: QuizAdminOut, 403: ADMINS_ONLY, 409: KEPT_CHANGING})
+    def update(self, request, quiz_id: str):
+        """Replace a quiz (admins); its version increases."""
+        return self._update(request, quiz_id, QuizIn, partial=False)
+
+    @extend_schema(request=QuizPatchIn, responses={200: QuizAdminOut, 403: ADMINS_ONLY, 409: KEPT_CHANGING})
+    def partial_update(self, request, quiz_id: str):
+        """Change a quiz's title or questions (admins); its version increases."""
+        return self._update(request, quiz_id, QuizPatchIn, partial=True)
+
+    def _update(self, request, quiz_id: str, serializer: type, *, partial: bool) -> Response:
+        data = serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        quiz = services.quiz_update(quiz_id=quiz_id, changes=data.validated_data, partial=partial)
+        return Response(QuizAdminOut(quiz).data)
+
+    @extend_schema(responses={204: None, 403: ADMINS_ONLY})
+    def destroy(self, request, quiz_id: str):
+        """Delete a quiz (admins)."""
+        services.quiz_delete(quiz_id=quiz_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    # --- submissions: scoring happens on the worker; accepting costs one Redis round trip here.
+
     over_limit = False  # set by `throttled` for a request with an Idempotency-Key
     over_limit_wait: float | None = None
 
@@ -217,7 +245,12 @@ class QuizSubmissionsApi(APIView):
             ),
         ],
     )
-    def post(self, request, quiz_id: str):
+    @action(
+        detail=True, methods=["post"], permission_classes=[IsAuthenticated],
+        throttle_classes=[SubmissionRateThrottle],
+    )
+    def submissions(self, request, quiz_id: str):
+        """Submit answers; scoring happens on the worker."""
         answers = _plain_answers(request.data)
         if answers is None:
             data = self.SubmissionIn(data=request.data)
@@ -243,9 +276,24 @@ class QuizSubmissionsApi(APIView):
         headers = {"Idempotent-Replayed": "true"} if accepted.replayed else None
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 
+    @extend_schema(
+        responses={200: ResultsOut},
+        parameters=[
+            OpenApiParameter("X-Cache", str, OpenApiParameter.HEADER, response=True, enum=["HIT", "MISS"])
+        ],
+    )
+    @action(detail=True, methods=["get"], permission_classes=[IsAuthenticated])
+    def results(self, request, quiz_id: str):
+        """Aggregate results of the quiz's current version, cached (see quizzes/results.py)."""
+        results = results_fetch(quiz_id=quiz_id)
+        return Response(ResultsOut(results.body).data, headers={"X-Cache": results.cache})
 
-class SubmissionDetailApi(APIView):
-    """A submission's status and score, for its owner only (anyone else gets 404)."""
+
+class SubmissionViewSet(ViewSet):
+    """Submissions by id (32 hex digits), for their owner only (anyone else gets 404)."""
+
+    lookup_field = "submission_id"
+    lookup_value_converter = "submission_id"
 
     class SubmissionOut(serializers.Serializer):
         id = serializers.CharField()
@@ -259,50 +307,9 @@ class SubmissionDetailApi(APIView):
         reason = serializers.CharField(allow_null=True, help_text="Why scoring failed.")
 
     @extend_schema(responses={200: SubmissionOut})
-    def get(self, request, submission_id: str):
+    def retrieve(self, request, submission_id: str):
+        """A submission's status and score, for its owner only (anyone else gets 404)."""
         submission = selectors.submission_get(submission_id=submission_id, user_id=request.user.id)
         if submission is None:
             raise NotFound("Submission not found.")
         return Response(self.SubmissionOut(submission).data)
-
-
-class BucketOut(serializers.Serializer):
-    min = serializers.IntegerField()
-    max = serializers.IntegerField()
-    count = serializers.IntegerField()
-
-
-class QuestionRateOut(serializers.Serializer):
-    index = serializers.IntegerField()
-    correct_rate = serializers.FloatField()
-
-
-class ScorerOut(serializers.Serializer):
-    user_id = serializers.CharField()
-    username = serializers.CharField()
-    score = serializers.IntegerField()
-
-
-class ResultsOut(serializers.Serializer):
-    quiz_id = serializers.CharField()
-    version = serializers.IntegerField()
-    attempts = serializers.IntegerField()
-    unique_users = serializers.IntegerField()
-    average_score = serializers.FloatField()
-    score_histogram = BucketOut(many=True)
-    per_question = QuestionRateOut(many=True)
-    top = ScorerOut(many=True)
-
-
-class QuizResultsApi(APIView):
-    """Aggregate results of the quiz's current version, cached (see quizzes/results.py)."""
-
-    @extend_schema(
-        responses={200: ResultsOut},
-        parameters=[
-            OpenApiParameter("X-Cache", str, OpenApiParameter.HEADER, response=True, enum=["HIT", "MISS"])
-        ],
-    )
-    def get(self, request, quiz_id: str):
-        results = results_fetch(quiz_id=quiz_id)
-        return Response(ResultsOut(results.body).data, headers={"X-Cache": results.cache})

@@ -1,7 +1,9 @@
-"""Quiz, submission and results routes. Ids must look like ids (else the JSON 404), so nothing a
-client types reaches a Redis key name."""
-from django.urls import path, register_converter
+"""Quiz, submission and results routes: the app's viewsets on a router (config/api_router.py
+mounts them at /api/v1/). Ids must look like ids (else the JSON 404), so nothing a client types
+reaches a Redis key name."""
+from django.urls import register_converter
 from django.urls.converters import StringConverter
+from rest_framework.routers import SimpleRouter
 
 from quizzes import apis
 
@@ -17,10 +19,8 @@ class SubmissionIdConverter(StringConverter):
 register_converter(QuizIdConverter, "quiz_id")
 register_converter(SubmissionIdConverter, "submission_id")
 
-urlpatterns = [
-    path("quizzes", apis.QuizListApi.as_view(), name="quiz-list"),
-    path("quizzes/<quiz_id:quiz_id>", apis.QuizDetailApi.as_view(), name="quiz-detail"),
-    path("quizzes/<quiz_id:quiz_id>/submissions", apis.QuizSubmissionsApi.as_view(), name="quiz-submissions"),
-    path("quizzes/<quiz_id:quiz_id>/results", apis.QuizResultsApi.as_view(), name="quiz-results"),
-    path("submissions/<submission_id:submission_id>", apis.SubmissionDetailApi.as_view(), name="submission-detail"),
-]
+router = SimpleRouter(trailing_slash=False, use_regex_path=False)
+router.register("quizzes", apis.QuizViewSet, basename="quiz")
+router.register("submissions", apis.SubmissionViewSet, basename="submission")
+
+urlpatterns = router.urls

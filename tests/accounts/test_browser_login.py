@@ -122,7 +122,8 @@ def test_the_live_page_has_a_strict_csp_and_offers_the_login_when_logged_out(bro
     assert page["Content-Security-Policy"].startswith("default-src 'self'")
     assert "http" not in page["Content-Security-Policy"]
     assert "/api-auth/login/?next=/live/" in page.content.decode()
-    assert browser.get("/")["Location"] == "/live/"
+    assert browser.get("/", HTTP_ACCEPT="text/html,*/*;q=0.8")["Location"] == "/live/"
+    assert browser.get("/").json()["error"]["code"] == "not_found"  # an API client: the JSON 404
 
 
 def test_login_answers_503_when_redis_is_down(browser, redis_down):

@@ -11,7 +11,8 @@ from django.urls import URLResolver, get_resolver
 from drf_spectacular.validation import validate_schema
 
 PARAM = re.compile(r"<(?:[^>:]+:)?(\w+)>")
-NOT_DOCUMENTED = {"schema", "docs", "redoc", "asyncapi"}  # the schemas and their UIs themselves
+# The schemas and their UIs (OpenAPI, Swagger UI, Redoc, AsyncAPI), the browsable index of links.
+NOT_DOCUMENTED = {"schema", "docs", "redoc", "asyncapi", "api-root"}
 
 
 def api_routes(patterns=None, prefix: str = ""):
@@ -25,6 +26,9 @@ def api_routes(patterns=None, prefix: str = ""):
 
 
 def view_methods(callback) -> set[str]:
+    actions = getattr(callback, "actions", None)  # a viewset route: the methods its router mapped
+    if actions:
+        return set(actions) - {"options", "head"}
     view = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     if view is None:
         return {"get"}  # a function view: at least its path must be documented

@@ -1,0 +1,21 @@
+"""The fast read of `GET /api/v1/leaderboard` (settings.FAST_READ_ROUTES; config/fastpath.py serves it).
+
+The same page read as `LeaderboardViewSet.list`, on the event loop's Redis pool, for a query its
+own parser accepts as is; any other query goes to the full stack, which answers its 400.
+"""
+from __future__ import annotations
+
+from config.fastpath import FastRead
+from leaderboard import selectors
+from leaderboard.apis import PageIn, plain_query
+
+
+def _page_query(query: dict[str, str]) -> dict | None:
+    return plain_query(PageIn, query)
+
+
+async def _page(*, user_id: str, **query) -> dict:
+    return await selectors.leaderboard_page_async(**query)  # any signed-in user reads the board
+
+
+PAGE = FastRead(parse=_page_query, read=_page)
