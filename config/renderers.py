@@ -1,19 +1,23 @@
 """The browsable API's renderer: DRF's, with the API's own relative links made clickable."""
 from __future__ import annotations
 
+import html
 import re
 
-from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from rest_framework import renderers
 
-# A JSON string holding one of our paths, as it appears in the escaped page ("status_url").
-_API_PATH = re.compile(r"&quot;(/api/v1/[A-Za-z0-9_\-/]*)&quot;")
+# A JSON string holding one of our paths ("status_url": "/api/v1/submissions/...").
+_API_PATH = re.compile(r'"(/api/v1/[A-Za-z0-9_\-/]*)"')
 
 
 def link_api_paths(content: str) -> str:
-    """Escape `content` and turn each quoted "/api/v1/..." string into a link (DRF links only http URLs)."""
-    return mark_safe(_API_PATH.sub(r'&quot;<a href="\1" rel="nofollow">\1</a>&quot;', escape(content)))
+    """Escape `content` and turn each quoted "/api/v1/..." string into a link (DRF links only http URLs).
+
+    Quotes stay as they are (the text sits in a <pre>, not in an attribute), so the template's
+    `urlize` still finds and links the absolute URLs between them.
+    """
+    return mark_safe(_API_PATH.sub(r'"<a href="\1" rel="nofollow">\1</a>"', html.escape(content, quote=False)))
 
 
 class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):

@@ -160,3 +160,22 @@ def test_redoc_renders_offline(site, browser):
 def test_the_schema_opened_in_a_browser_is_readable_yaml(site, browser):
     browser.get(f"{site.url}/api/v1/schema/")
     assert _text(browser).startswith("openapi: 3.")
+
+
+def test_the_api_root_links_lead_to_the_quizzes_and_the_leaderboard(site, browser):
+    user = site.register("alice")
+    browser_login(browser, site, user, next_path="/api/v1/")
+    wait_for(browser, lambda d: "quizzes" in _response_json(d), "the API root")
+    shot(browser, "00-api-root")
+    assert browser.find_element(By.LINK_TEXT, "the live leaderboard").get_attribute("href") == f"{site.url}/live/"
+    browser.find_element(By.LINK_TEXT, f"{site.url}/api/v1/quizzes").click()
+    wait_for(browser, lambda d: d.current_url.endswith("/api/v1/quizzes") and _response_json(d) == [], "the quiz list")
+    browser.back()
+    wait_for(browser, lambda d: "leaderboard" in _response_json(d), "the API root again")
+    browser.find_element(By.LINK_TEXT, f"{site.url}/api/v1/leaderboard").click()
+    board = wait_for(browser, lambda d: d.current_url.endswith("/api/v1/leaderboard") and _response_json(d),
+                     "the leaderboard")
+    assert board == {"total": 0, "entries": []}
+    # Its breadcrumb leads back to the root.
+    browser.find_element(By.CSS_SELECTOR, ".breadcrumb a").click()
+    wait_for(browser, lambda d: d.current_url.endswith("/api/v1/"), "the root from the breadcrumb")
