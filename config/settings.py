@@ -197,13 +197,14 @@ INACTIVE_SWEEP_CRON = env_str("INACTIVE_SWEEP_CRON", "17 * * * *")
 # --- Browser: static files, browser login, live page ---------------------------------------------
 # WhiteNoise serves static files from the web process: in DEBUG straight from the apps (found
 # on every request, so edits show at once); otherwise from STATIC_ROOT, which
-# `manage.py collectstatic` fills (the Makefile's install step runs it).
+# `manage.py collectstatic` fills with compressed copies (the Makefile's install step runs it,
+# as a deploy's build step should). A checkout that never ran it serves them from the apps.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_AUTOREFRESH = DEBUG
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.is_dir()
 # Browser sessions (/api-auth/login/): Django's cache sessions in Redis (CACHES["default"]), the
 # cookie key stored only as its SHA-256; each one holds the id of an accounts session, which
 # carries the idle timeout, the 24 h cap, logout-all and the WebSocket tickets.

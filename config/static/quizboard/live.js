@@ -149,7 +149,9 @@
       case "submission.processed":
         showMe(event.rank, event.total_score);
         logEvent(`Your submission scored ${event.score} points; total ${event.total_score}.`);
-        showResult(`Scored ${event.score} points. Total ${event.total_score}.`, "ok");
+        // The score can arrive before the submission's own 202 response does.
+        scored.set(event.submission_id, `Scored ${event.score} points. Total ${event.total_score}.`);
+        if (scored.has(pending)) showResult(scored.get(pending), "ok");
         break;
       case "leaderboard.entered_top10":
         logEvent(`You entered the top 10 at #${event.rank}!`);
@@ -159,7 +161,8 @@
 
   // --- Answer a quiz ----------------------------------------------------------------------------
   const select = $("quiz-select"), questions = $("questions"), submit = $("submit-answers");
-  let quiz = null;
+  let quiz = null, pending = null;
+  const scored = new Map(); // submission id -> what to show once it is scored
 
   function showResult(text, kind) {
     const el = $("submit-result");
@@ -183,7 +186,12 @@
       retryTimer = setInterval(() => {
         left -= 1;
         $("rl-retry-seconds").textContent = Math.max(left, 0);
-        if (left <= 0) { clearInterval(retryTimer); $("rl-retry").hidden = true; $("limits").classList.remove("blocked"); }
+        if (left <= 0) {
+          clearInterval(retryTimer);
+          $("rl-retry").hidden = true;
+          $("limits").classList.remove("blocked");
+          showResult("You can submit again.", "ok");
+        }
       }, 1000);
     }
   }
@@ -242,7 +250,10 @@
     try {
       const { resp, data } = await api("POST", `/api/v1/quizzes/${quiz.id}/submissions`, { answers });
       showLimits(resp);
-      if (resp.status === 202) showResult("Submitted. Scoring…", "ok");
+      if (resp.status === 202) {
+        pending = data.id;
+        showResult(scored.get(pending) || "Submitted. Scoring…", "ok");
+      }
       else if (resp.status === 429) showResult(`Rate limit reached: try again in ${resp.headers.get("Retry-After")} s.`, "bad");
       else showResult(data && data.error ? data.error.message : "Submission failed (" + resp.status + ").", "bad");
     } catch (e) {
