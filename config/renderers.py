@@ -7,6 +7,9 @@ import re
 from django.utils.safestring import mark_safe
 from rest_framework import renderers
 
+from accounts.browser import browser_session_user
+from config.exceptions import REDIS_DOWN
+
 # A JSON string holding one of our paths ("status_url": "/api/v1/submissions/...").
 _API_PATH = re.compile(r'"(/api/v1/[A-Za-z0-9_\-/]*)"')
 
@@ -21,9 +24,15 @@ def link_api_paths(content: str) -> str:
 
 
 class BrowsableAPIRenderer(renderers.BrowsableAPIRenderer):
-    """DRF's browsable API, where a relative link in a body (a submission's `status_url`) opens."""
+    """DRF's browsable API, where a relative link in a body (a submission's `status_url`) opens,
+    and the navbar shows the browser's login on public pages too (the API root reads no session)."""
 
     def get_context(self, data, accepted_media_type, renderer_context):
         context = super().get_context(data, accepted_media_type, renderer_context)
         context["content"] = link_api_paths(context["content"])
+        if not getattr(context.get("user"), "is_authenticated", False):
+            try:
+                context["user"] = browser_session_user(renderer_context["request"]._request) or context["user"]
+            except REDIS_DOWN:
+                pass  # only the navbar would have used it; the page itself has its answer
         return context

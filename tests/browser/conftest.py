@@ -33,6 +33,13 @@ CHROMIUM_FLAGS = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _chromium() -> None:
+    """Skip before any server starts when the browser is not installed."""
+    if not CHROMIUM or not CHROMEDRIVER:
+        pytest.skip(f"chromium and chromedriver are needed for the browser tests; {INSTALL}")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
@@ -124,8 +131,6 @@ def artifacts(request) -> Path:
 @pytest.fixture
 def browser(request, artifacts):
     """A fresh headless Chromium; on failure its screenshot and console log are kept."""
-    if not CHROMIUM or not CHROMEDRIVER:
-        pytest.skip(f"chromium and chromedriver are needed for the browser tests; {INSTALL}")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -167,6 +167,7 @@ def test_the_api_root_links_lead_to_the_quizzes_and_the_leaderboard(site, browse
     browser_login(browser, site, user, next_path="/api/v1/")
     wait_for(browser, lambda d: "quizzes" in _response_json(d), "the API root")
     shot(browser, "00-api-root")
+    assert browser.find_element(By.CSS_SELECTOR, ".navbar .dropdown-toggle").text == "alice"  # logged in
     assert browser.find_element(By.LINK_TEXT, "the live leaderboard").get_attribute("href") == f"{site.url}/live/"
     browser.find_element(By.LINK_TEXT, f"{site.url}/api/v1/quizzes").click()
     wait_for(browser, lambda d: d.current_url.endswith("/api/v1/quizzes") and _response_json(d) == [], "the quiz list")
