@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
@@ -50,6 +52,7 @@ def test_logged_out_the_page_offers_the_login_and_comes_back_logged_in(site, bro
     assert browser.find_element(By.ID, "who").text == "carol"
 
 
+@pytest.mark.timeout(300)  # three processes and a restart on a shared machine
 def test_the_page_updates_live_and_catches_up_after_the_web_process_restarts(
     web_server_factory, static_files, browser, worker
 ):
