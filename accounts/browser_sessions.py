@@ -6,13 +6,25 @@ tokens already keep: nothing in Redis can be replayed as a credential.
 """
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.sessions.backends import cache
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.cache import caches
 
 from accounts import keys
 
 
 class SessionStore(cache.SessionStore):
     """Cache sessions (CACHES[SESSION_CACHE_ALIAS]) keyed by the hashed cookie value."""
+
+    def __init__(self, session_key: str | None = None) -> None:
+        # Django's store looks the cache up when it is made, for every request; most requests
+        # (API clients, no cookie) never use it, so it is looked up on first use instead.
+        SessionBase.__init__(self, session_key)
+
+    @property
+    def _cache(self):
+        return caches[settings.SESSION_CACHE_ALIAS]
 
     @property
     def cache_key(self) -> str:
