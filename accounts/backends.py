@@ -1,16 +1,11 @@
 """The Django authentication backend over the Redis user store (the browser login's)."""
 from __future__ import annotations
 
-import re
-
 from django.contrib.auth.backends import BaseBackend
 
 from accounts import selectors, services
 from accounts.user import CheckedUser
 from ratelimit.throttles import AuthIpRateThrottle, LoginFailureThrottle
-
-USERNAME_RE = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
-PASSWORD_MAX = 128
 
 
 class LoginThrottled(Exception):
@@ -34,7 +29,11 @@ class RedisUserBackend(BaseBackend):
         ip = AuthIpRateThrottle()
         if not ip.allow_request(request, None):
             raise LoginThrottled(_seconds(ip.wait()))
-        if not USERNAME_RE.fullmatch(username) or len(password) > PASSWORD_MAX:
+        # The API's own rules for a username and password; imported here because DRF's views,
+        # which accounts.apis needs, load the authentication classes that import this module.
+        from accounts.apis import Credentials
+
+        if not Credentials(data={"username": username, "password": password}).is_valid():
             return None  # the API would answer 400 here: no username slot is taken
         failures = LoginFailureThrottle(username=username)
         if not failures.allow_request(request, None):
