@@ -103,3 +103,13 @@ def test_the_page_updates_live_and_catches_up_after_the_web_process_restarts(
     assert "erin entered the top 10 at #2" in _events(browser)
     assert [row[1] for row in _top10(browser)] == ["dave", "erin", "carol"]
     shot(browser, "14-live-caught-up")
+
+
+def test_the_page_says_signed_out_when_its_session_ends_elsewhere(site, browser):
+    user = site.register("carol")
+    browser_login(browser, site, user, next_path="/live/")
+    wait_for(browser, lambda d: _status(d) == "live", "the live page, connected")
+    # Logging out everywhere (here from the API) ends the browser's session too: its sockets close.
+    assert site.http.post("/api/v1/auth/logout-all", headers=site.bearer(user)).status_code == 204
+    wait_for(browser, lambda d: _status(d) == "signed out", "the page to notice the session ended")
+    assert "Log in again" in _events(browser)
