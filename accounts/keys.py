@@ -10,6 +10,7 @@
 | qb:session:{sha256(token)}       | hash   | idle 30 min, never past the 24 h cap  | uid, created, seen, abs (epoch ms)            |
 | qb:user:{uid}:sessions           | zset   | until the newest session's 24 h cap   | session id -> absolute expiry (epoch ms)      |
 | qb:ws-ticket:{sha256(ticket)}    | string | 30 s, deleted on first use            | session id                                    |
+| qb:cache:1:browser-session:{sha256(cookie)} | Django cache | 24 h (SESSION_COOKIE_AGE)  | a browser login's Django session: the accounts session id and user id |
 
 Tokens are "<uid>.<secret>"; only their SHA-256 is stored.
 Pub/Sub channel `qb:sessions:ended` carries `{"user_id", "session_ids"}` when sessions end.
@@ -67,6 +68,11 @@ def session_id_for(token: str) -> str:
 
 def ws_ticket(ticket: str) -> str:
     return key("ws-ticket", digest(ticket))
+
+
+def browser_session_cache_key(session_key: str) -> str:
+    """The Django cache key (under CACHES' own prefix) of a browser session: the cookie hashed."""
+    return f"browser-session:{digest(session_key)}"
 
 
 def sessions_ended_channel() -> str:

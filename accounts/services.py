@@ -133,13 +133,24 @@ async def session_touch_async(*, token: str) -> RedisUser | None:
     return _session_user(await _session_touch.run_async(**script_call), session_id)
 
 
+def session_touch_by_id(*, session_id: str, user_id: str, now_ms: int | None = None) -> RedisUser | None:
+    """`session_touch` for a session known by its id (a browser login keeps no token)."""
+    if not USER_ID_RE.fullmatch(user_id):
+        return None
+    return _session_user(_session_touch(**_session_touch_args(session_id, user_id, now_ms)), session_id)
+
+
 def _session_touch_call(token: str, now_ms: int | None) -> tuple[str, dict] | None:
     """(session id, the script's keys and args) for a well-formed token, else None."""
     user_id = _token_user_id(token)
     if user_id is None:
         return None
     session_id = keys.session_id_for(token)
-    return session_id, {
+    return session_id, _session_touch_args(session_id, user_id, now_ms)
+
+
+def _session_touch_args(session_id: str, user_id: str, now_ms: int | None) -> dict:
+    return {
         "keys": [keys.session(session_id), keys.user_profile(user_id), keys.users_last_seen()],
         "args": [
             settings.SESSION_IDLE_SECONDS,

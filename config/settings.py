@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_rq",
     "config",
@@ -44,6 +45,8 @@ MIDDLEWARE = [
     "config.views.ErrorPageMiddleware",  # outermost: not even DEBUG shows Django's debug page
     "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.JsonErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -62,7 +65,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
     }
@@ -152,8 +155,6 @@ CACHES = {
         "OPTIONS": {**_REDIS_POOL_OPTIONS, "CONNECTION_POOL_KWARGS": _redis_pool_kwargs(text=True)},
     },
 }
-# Django's own (cookie) sessions, used only by the browsable API login, live in the Redis cache.
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 CHANNEL_LAYERS = {
     "default": {
@@ -232,13 +233,43 @@ INACTIVE_SWEEP_BATCH = env_int("INACTIVE_SWEEP_BATCH", 500)
 INACTIVE_SWEEP_CRON = env_str("INACTIVE_SWEEP_CRON", "17 * * * *")
 # (end of operations)
 
+# --- Browser: static files, browser login, live page ---------------------------------------------
+# WhiteNoise serves static files from the web process: in DEBUG straight from the apps (found
+# on every request, so edits show at once); otherwise from STATIC_ROOT, which
+# `manage.py collectstatic` fills with compressed copies (the Makefile's install step runs it,
+# as a deploy's build step should). A checkout that never ran it serves them from the apps.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.is_dir()
+# Browser sessions (/api-auth/login/): Django's cache sessions in Redis (CACHES["default"]), the
+# cookie key stored only as its SHA-256; each one holds the id of an accounts session, which
+# carries the idle timeout, the 24 h cap, logout-all and the WebSocket tickets.
+SESSION_ENGINE = "accounts.browser_sessions"
+SESSION_CACHE_ALIAS = "default"
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_SECONDS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # pages carry the token themselves (DRF's forms, the live page)
+AUTHENTICATION_BACKENDS = ["accounts.backends.RedisUserBackend"]
+LOGIN_URL = "/api-auth/login/"
+LOGIN_REDIRECT_URL = "/api/v1/"
+LOGOUT_REDIRECT_URL = "/api-auth/login/"
+# (end of browser)
+
 # --- Django REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerSessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerSessionAuthentication",
+        "accounts.authentication.BrowserSessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "config.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
@@ -269,6 +300,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI keeps the pasted token across page reloads (in the browser's localStorage).
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": True},
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.add_error_responses",
