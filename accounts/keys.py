@@ -12,7 +12,7 @@
 | qb:ws-ticket:{sha256(ticket)}    | string | 30 s, deleted on first use            | session id                                    |
 
 Tokens are "<uid>.<secret>"; only their SHA-256 is stored.
-Pub/Sub channel `qb:sessions:ended` carries `{"user_id", "session_ids"}` when sessions end.
+Channel-layer group `session.<session id>` gets `{"type": "session.ended"}` when the session ends.
 
 Inactive-user lifecycle (accounts/lifecycle.py): the sweep removes a user inactive for
 INACTIVE_AFTER_DAYS from every board, ends their sessions and drops their last-seen entry.
@@ -68,5 +68,6 @@ def ws_ticket(ticket: str) -> str:
     return key("ws-ticket", digest(ticket))
 
 
-def sessions_ended_channel() -> str:
-    return key("sessions", "ended")
+def session_group(session_id: str) -> str:
+    """The channel-layer group of the sockets opened under a session (a group name, not a key)."""
+    return f"session.{session_id}"

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 
@@ -165,17 +167,14 @@ def _session_user(row: list | None, session_id: str) -> RedisUser | None:
 
 
 def sessions_end(*, user_id: str, session_ids: list[str]) -> None:
-    """End the given sessions now and tell connected sockets (one MULTI)."""
+    """End the given sessions now (one MULTI), then tell their connected sockets."""
     if not session_ids:
         return
     pipe = redis_client().pipeline(transaction=True)
     pipe.delete(*(keys.session(sid) for sid in session_ids))
     pipe.zrem(keys.user_sessions(user_id), *session_ids)
-    pipe.publish(
-        keys.sessions_ended_channel(),
-        json.dumps({"user_id": user_id, "session_ids": session_ids}),
-    )
     pipe.execute()
+    sessions_ended_announce(session_ids=session_ids)
 
 
 def sessions_end_all(*, user_id: str) -> list[str]:
@@ -189,14 +188,24 @@ def sessions_end_all(*, user_id: str) -> list[str]:
         if ended:
             pipe.delete(*(keys.session(sid) for sid in ended))
         pipe.delete(index)
-        pipe.publish(
-            keys.sessions_ended_channel(),
-            json.dumps({"user_id": user_id, "session_ids": ended}),
-        )
 
     # WATCH the index: a login racing this call makes the transaction retry, not survive.
     redis_client().transaction(_end, index)
+    sessions_ended_announce(session_ids=ended)
     return ended
+
+
+def sessions_ended_announce(*, session_ids: list[str]) -> None:
+    """Tell the sockets of these ended sessions, on every web process, to close (4401)."""
+    if not session_ids:
+        return
+
+    async def announce() -> None:
+        layer = get_channel_layer()
+        for session_id in session_ids:
+            await layer.group_send(keys.session_group(session_id), {"type": "session.ended"})
+
+    async_to_sync(announce)()
 
 
 def sessions_prune(*, user_id: str) -> list[str]:

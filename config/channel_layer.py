@@ -1,0 +1,195 @@
+"""The channel layer: channels_redis' pub/sub layer, with its per-member work done once per message.
+
+`FanoutChannelLayer` is `channels_redis.pubsub.RedisPubSubChannelLayer` (same wire format, same
+group and channel names, same `group_send` from any process, sync or async) with four changes,
+each measured or needed for a guarantee the sockets make:
+
+- A group message is deserialized once and the same dict is queued for every local member; the
+  stock layer queues the raw bytes and each member's `receive` unpacks its own copy. Members must
+  treat a received message as read-only.
+- Each member's queue is bounded (`capacity`, from `WS_QUEUE_MAX`): a member that falls that far
+  behind gets nothing more, and the callback it registered with `on_overflow` runs at once (a
+  consumer closes its socket with 4429; the client replays from the Stream).
+- `group_add` and `new_channel` return only once Redis has acknowledged the SUBSCRIBE, so a
+  member that joins a group and then reads a Stream cannot miss an event published in between.
+- After the connection is lost and redis-py resubscribes, every local member of a group gets
+  `{"type": "layer.reconnected"}` as soon as that group's subscription is acknowledged again
+  (what was published meanwhile is gone: members re-read their Stream), and the `on_reconnect`
+  hook of the layer's CONFIG, which the stock layer accepts but never calls, is called.
+
+Measured on 2,000 local members of one group (bench/ws_fanout.py, bench/RESULTS.md): the stock
+layer spent most of a broadcast in 2,000 msgpack decodes and in each consumer's dispatch (the
+consumer side is in leaderboard/consumers.py).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable
+
+import redis.exceptions
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
+from channels_redis.utils import _wrap_close, decode_hosts
+
+logger = logging.getLogger(__name__)
+
+RECONNECTED = {"type": "layer.reconnected"}
+REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+
+
+class FanoutChannelLayer(RedisPubSubChannelLayer):
+    """The pub/sub layer with decode-once fan-out, bounded member queues and reconnect notices."""
+
+    def _get_layer(self) -> "_LoopLayer":
+        loop = asyncio.get_running_loop()
+        layer = self._layers.get(loop)
+        if layer is None:
+            layer = self._layers[loop] = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            _wrap_close(self, loop)
+        return layer
+
+
+class _LoopLayer(RedisPubSubLoopLayer):
+    """One event loop's side of FanoutChannelLayer."""
+
+    def __init__(self, hosts=None, capacity: int = 256, **kwargs) -> None:
+        super().__init__(hosts, **kwargs)
+        self.capacity = capacity
+        self._shards = [_Shard(host, self) for host in decode_hosts(hosts)]
+        self._overflow: dict[str, Callable[[], None]] = {}
+        self._overflowed: set[str] = set()
+
+    def on_overflow(self, channel: str, callback: Callable[[], None]) -> None:
+        """Call `callback` (once) when `channel`'s queue is full and a message must be dropped."""
+        self._overflow[channel] = callback
+
+    async def _subscribe_to_channel(self, channel: str) -> None:
+        try:
+            await super()._subscribe_to_channel(channel)
+        except BaseException:
+            self.channels.pop(channel, None)
+            raise
+
+    async def receive(self, channel: str) -> dict:
+        """Return the next message of a local channel, already deserialized (read-only)."""
+        queue = self.channels.get(channel)
+        if queue is None:
+            await self._subscribe_to_channel(channel)
+            queue = self.channels[channel]
+        try:
+            return await queue.get()
+        except (asyncio.CancelledError, asyncio.TimeoutError, GeneratorExit):
+            # As the stock layer: a cancelled receive means the consumer is leaving.
+            self._forget(channel)
+            try:
+                await self._get_shard(channel).unsubscribe(channel)
+            except BaseException:
+                logger.exception("Unexpected exception while cleaning-up channel:")
+            raise
+
+    def _forget(self, channel: str) -> None:
+        self.channels.pop(channel, None)
+        self._overflow.pop(channel, None)
+        self._overflowed.discard(channel)
+
+    def _offer(self, channel: str, message: dict) -> None:
+        queue = self.channels.get(channel)
+        if queue is None or channel in self._overflowed:
+            return
+        if queue.qsize() >= self.capacity:
+            self._overflowed.add(channel)
+            callback = self._overflow.pop(channel, None)
+            if callback is not None:
+                callback()
+            return
+        queue.put_nowait(message)
+
+    def _deliver(self, name: str, data: bytes) -> None:
+        members = self.groups.get(name)
+        if members is None and name not in self.channels:
+            return
+        try:
+            message = self.channel_layer.deserialize(data)  # once for every member
+        except Exception:  # a malformed message must cost only itself
+            logger.warning("dropped a malformed channel-layer message on %s: %r", name, data[:200])
+            return
+        for channel in (tuple(members) if members is not None else (name,)):
+            self._offer(channel, message)
+
+    def _resubscribed(self, name: str) -> None:
+        for channel in tuple(self.groups.get(name, ())):
+            self._offer(channel, RECONNECTED)
+
+
+class _Shard(RedisSingleShardConnection):
+    """A shard connection that waits for SUBSCRIBE acknowledgements and notices resubscriptions."""
+
+    def __init__(self, host, channel_layer: _LoopLayer) -> None:
+        super().__init__(host, channel_layer)
+        self._confirmed: set[str] = set()
+        self._waiters: dict[str, asyncio.Future] = {}
+        self._lost = False
+
+    async def subscribe(self, channel: str) -> None:
+        await super().subscribe(channel)
+        if channel not in self._confirmed:
+            waiter = self._waiters.get(channel)
+            if waiter is None:
+                waiter = self._waiters[channel] = asyncio.get_running_loop().create_future()
+            await asyncio.shield(waiter)
+
+    async def unsubscribe(self, channel: str) -> None:
+        await super().unsubscribe(channel)
+        self._confirmed.discard(channel)
+
+    async def flush(self) -> None:
+        await super().flush()
+        self._confirmed.clear()
+        for waiter in self._waiters.values():
+            waiter.cancel()
+        self._waiters.clear()
+
+    async def _do_receiving(self) -> None:
+        # The stock loop drops subscribe acknowledgements; they are what tells a first
+        # subscription (a member may go on) from a resubscription (members must re-read).
+        while True:
+            try:
+                if self._pubsub and self._pubsub.subscribed:
+                    message = await self._pubsub.get_message(timeout=0.1)
+                    if message is not None:
+                        self._receive_message(message)
+                else:
+                    await asyncio.sleep(0.1)
+            except (asyncio.CancelledError, GeneratorExit):
+                raise
+            except REDIS_ERRORS as exc:
+                if not self._lost:
+                    logger.warning("channel layer lost its Redis connection (%s); reconnecting", exc)
+                self._lost = True
+                await asyncio.sleep(0.2)
+            except Exception:
+                logger.exception("Unexpected exception in receive task")
+                await asyncio.sleep(1)
+
+    def _receive_message(self, message: dict) -> None:
+        kind, name = message["type"], message["channel"]
+        if isinstance(name, bytes):
+            name = name.decode()
+        if kind == "message":
+            self.channel_layer._deliver(name, message["data"])
+        elif kind == "subscribe":
+            self._acknowledged(name)
+
+    def _acknowledged(self, name: str) -> None:
+        if name not in self._confirmed:
+            self._confirmed.add(name)
+            waiter = self._waiters.pop(name, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            return
+        if self._lost:
+            self._lost = False
+            logger.warning("channel layer resubscribed after a lost connection")
+            if self.channel_layer.on_reconnect is not None:
+                self.channel_layer.on_reconnect()
+        self.channel_layer._resubscribed(name)
