@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import subprocess
+import sys
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -15,8 +17,9 @@ from accounts import services as account_services
 from config.asgi import application
 from config.redis import redis_client, reset_clients
 from leaderboard import encoding, keys, selectors
-from leaderboard.events import events_announce, score_events_publish
+from leaderboard.events import events_announce, score_events_publish, with_event_id
 from tests.leaderboard.conftest import T0
+from tests.processes import ROOT, process_env
 
 TIMEOUT = 3
 
@@ -343,5 +346,44 @@ def test_more_sockets_than_redis_connections_all_resync(run, settings, alice, ma
         for socket in sockets:
             assert (await socket.receive_json_from(timeout=TIMEOUT))["event_id"] == lost
             await socket.disconnect()
+
+    run(scenario)
+
+
+ANNOUNCER = """
+import sys
+
+import django
+
+django.setup()
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+group, message = sys.argv[1], json.loads(sys.argv[2])
+async_to_sync(get_channel_layer().group_send)(group, message)
+"""
+
+
+def _announce_from_another_process(group: str, message: dict) -> None:
+    """What a management command or `manage.py shell` would do: a plain sync group_send."""
+    done = subprocess.run([sys.executable, "-c", "import json\n" + ANNOUNCER, group, json.dumps(message)],
+                          cwd=ROOT, env=process_env(), capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+def test_a_plain_sync_group_send_from_another_process_reaches_a_connected_socket(run, alice, ticket, redis):
+    async def scenario():
+        board = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}")
+        snapshot = await board.receive_json_from(timeout=TIMEOUT)
+        body = '{"type":"leaderboard.top10_changed","entries":[]}'
+        event_id = redis.xadd(keys.events_stream(), {"body": body})
+        text = with_event_id(body, event_id)
+        await asyncio.to_thread(_announce_from_another_process, keys.BOARD_GROUP,
+                                {"type": "feed.event", "event_id": event_id, "after": snapshot["event_id"],
+                                 "text": text})
+        assert await board.receive_from(timeout=TIMEOUT) == text
+        session = account_keys.session_group(account_keys.session_id_for(alice["token"]))
+        await asyncio.to_thread(_announce_from_another_process, session, {"type": "session.ended"})
+        assert await _closed_with(board) == 4401
 
     run(scenario)
