@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 
 from accounts import keys
 from accounts.user import RedisUser
+from config.channel_layer import group_send_sync
 from config.exceptions import Conflict
 from config.redis import LuaScript, redis_client
 from leaderboard import keys as lb_keys
@@ -197,15 +196,7 @@ def sessions_end_all(*, user_id: str) -> list[str]:
 
 def sessions_ended_announce(*, session_ids: list[str]) -> None:
     """Tell the sockets of these ended sessions, on every web process, to close (4401)."""
-    if not session_ids:
-        return
-
-    async def announce() -> None:
-        layer = get_channel_layer()
-        for session_id in session_ids:
-            await layer.group_send(keys.session_group(session_id), {"type": "session.ended"})
-
-    async_to_sync(announce)()
+    group_send_sync([(keys.session_group(sid), {"type": "session.ended"}) for sid in session_ids])
 
 
 def sessions_prune(*, user_id: str) -> list[str]:

@@ -17,8 +17,9 @@ Servers (`--server`), each one process (WEB_CONCURRENCY=1):
 - `hub`: the code before fan-out moved to the channel layer (a process-wide hand-written hub),
   commit HUB_COMMIT archived into a temporary directory, with its own Procfile web command;
   it is kept here only as the baseline and never ships.
-- `stock-layer`: today's consumers on channels_redis' stock `RedisPubSubChannelLayer`
-  (bench/settings_stock_layer.py), Procfile web command.
+- `stock-plain`: channels_redis' stock `RedisPubSubChannelLayer` (bench/settings_stock_layer.py)
+  with a plain consumer (channels' own `__call__` and `dispatch`, bench/asgi_plain_consumer.py).
+- `stock-layer`: the stock layer with today's consumers (their own relay loop and dispatch).
 - `layer`: today's code as it ships (config/channel_layer.py), Procfile web command.
 - `layer-ws-websockets`: the same with uvicorn's older `--ws websockets` implementation.
 - `daphne`, `daphne-uvloop`: today's code on daphne (on a uvloop event loop for the second).
@@ -77,6 +78,12 @@ def _procfile_ws(implementation: str):
     return build
 
 
+def _plain_consumer(port: int, tree: Path) -> list[str]:
+    args = _procfile(port, tree)
+    args[args.index("config.asgi:application")] = "bench.asgi_plain_consumer:application"
+    return args
+
+
 def _hub_tree(scratch: Path) -> Path:
     """The project at HUB_COMMIT, unpacked from git into `scratch` (the baseline row only)."""
     tree = scratch / "hub"
@@ -89,6 +96,7 @@ def _hub_tree(scratch: Path) -> Path:
 # name -> (argv after the interpreter, modules it needs, settings module, tree: "hub" or current)
 SERVERS = {
     "hub": (_procfile, [], "config.settings", "hub"),
+    "stock-plain": (_plain_consumer, [], "bench.settings_stock_layer", "current"),
     "stock-layer": (_procfile, [], "bench.settings_stock_layer", "current"),
     "layer": (_procfile, [], "config.settings", "current"),
     "layer-ws-websockets": (_procfile_ws("websockets"), [], "config.settings", "current"),
@@ -293,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,2000", help="socket counts, ascending")
     parser.add_argument("--rounds", type=int, default=5, help="measured broadcasts per size")
-    parser.add_argument("--server", default="hub,stock-layer,layer,layer-ws-websockets",
+    parser.add_argument("--server", default="hub,stock-plain,stock-layer,layer,layer-ws-websockets",
                         help=f"comma-separated, from: {', '.join(SERVERS)} (CPU and ms columns per run)")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))

@@ -209,9 +209,10 @@ class _FeedConsumer(AsyncWebsocketConsumer):
             logger.warning("could not leave the socket's groups: %r", exc)
 
     async def _relay(self) -> None:
+        receive, channel = self.channel_layer.receive, self.channel_name
         try:
             while True:
-                await self.dispatch(await self.channel_layer.receive(self.channel_name))
+                await self.dispatch(await receive(channel))
         except asyncio.CancelledError:
             raise
         except Exception:

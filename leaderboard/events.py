@@ -28,11 +28,10 @@ import json
 import re
 from pathlib import Path
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts import keys as account_keys
+from config.channel_layer import group_send_sync
 from config.redis import LuaScript
 from leaderboard import encoding, keys
 
@@ -108,11 +107,5 @@ def score_events_publish(
 
 
 def events_announce(messages: list[tuple[str, dict]]) -> None:
-    """Announce (group, message) pairs with the channel layer's group_send, in order."""
-    async def announce() -> None:
-        layer = get_channel_layer()
-        for group, message in messages:
-            await layer.group_send(group, message)
-
-    if messages:
-        async_to_sync(announce)()
+    """Announce (group, message) pairs to their channel-layer groups, in order (one round trip)."""
+    group_send_sync(messages)
