@@ -185,11 +185,20 @@ class _Shard(RedisSingleShardConnection):
 
     async def subscribe(self, channel: str) -> None:
         await super().subscribe(channel)
+        connection = self._pubsub.connection if self._pubsub is not None else None
+        if connection is not None and getattr(self, "_watched", None) is not connection:
+            # Called on every later connect of this connection, after redis-py's own callback
+            # has sent the resubscription.
+            self._watched = connection
+            connection.register_connect_callback(self._connected_again)
         if channel not in self._confirmed:
             waiter = self._waiters.get(channel)
             if waiter is None:
                 waiter = self._waiters[channel] = asyncio.get_running_loop().create_future()
             await asyncio.shield(waiter)
+
+    def _connected_again(self, connection) -> None:
+        self._lost = True
 
     async def unsubscribe(self, channel: str) -> None:
         await super().unsubscribe(channel)
