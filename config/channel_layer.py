@@ -30,6 +30,7 @@ from typing import Callable
 
 import redis
 import redis.exceptions
+from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
@@ -42,7 +43,16 @@ REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
 
 def group_send_sync(messages: list[tuple[str, dict]]) -> None:
     """Send each (group, message) to its group from sync code, in order (FanoutChannelLayer.group_send_sync)."""
-    get_channel_layer().group_send_sync(messages)
+    layer = get_channel_layer()
+    if isinstance(layer, FanoutChannelLayer):
+        layer.group_send_sync(messages)
+        return
+
+    async def send_all() -> None:  # another layer (bench/ws_fanout.py's stock rows): its own API
+        for group, message in messages:
+            await layer.group_send(group, message)
+
+    async_to_sync(send_all)()
 
 
 class FanoutChannelLayer(RedisPubSubChannelLayer):
