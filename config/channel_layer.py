@@ -19,9 +19,9 @@ each measured or needed for a guarantee the sockets make:
 - `group_send_sync` sends from sync code in one pipelined round trip (see its docstring).
 
 Measured with 2,000 local members of one group, server CPU per broadcast (bench/ws_fanout.py,
-bench/RESULTS.md, same run): the stock layer with channels' own consumer dispatch 750 ms, the
-stock layer with this project's consumers (leaderboard/consumers.py) 98 ms, this layer with them
-82 ms, the former hand-written hub 80 ms. Most of what remains is the server's per-socket send.
+bench/RESULTS.md, same run): the stock layer with channels' own consumer dispatch 664 ms, the
+stock layer with this project's consumers (leaderboard/consumers.py) 86 ms, this layer with them
+80 ms, the former hand-written hub 80 ms. Most of what remains is the server's per-socket send.
 """
 from __future__ import annotations
 
