@@ -13,7 +13,7 @@
 | qb:cache:1:browser-session:{sha256(cookie)} | Django cache | 24 h (SESSION_COOKIE_AGE)  | a browser login's Django session: the accounts session id and user id |
 
 Tokens are "<uid>.<secret>"; only their SHA-256 is stored.
-Pub/Sub channel `qb:sessions:ended` carries `{"user_id", "session_ids"}` when sessions end.
+Channel-layer group `session.<session id>` gets `{"type": "session.ended"}` when the session ends.
 
 Inactive-user lifecycle (accounts/lifecycle.py): the sweep removes a user inactive for
 INACTIVE_AFTER_DAYS from every board, ends their sessions and drops their last-seen entry.
@@ -75,5 +75,6 @@ def browser_session_cache_key(session_key: str) -> str:
     return f"browser-session:{digest(session_key)}"
 
 
-def sessions_ended_channel() -> str:
-    return key("sessions", "ended")
+def session_group(session_id: str) -> str:
+    """The channel-layer group of the sockets opened under a session (a group name, not a key)."""
+    return f"session.{session_id}"

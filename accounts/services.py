@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import check_password, make_password
 
 from accounts import keys
 from accounts.user import RedisUser
+from config.channel_layer import group_send_sync
 from config.exceptions import Conflict
 from config.redis import LuaScript, redis_client
 from leaderboard import keys as lb_keys
@@ -177,17 +178,14 @@ def _session_user(row: list | None, session_id: str) -> RedisUser | None:
 
 
 def sessions_end(*, user_id: str, session_ids: list[str]) -> None:
-    """End the given sessions now and tell connected sockets (one MULTI)."""
+    """End the given sessions now (one MULTI), then tell their connected sockets."""
     if not session_ids:
         return
     pipe = redis_client().pipeline(transaction=True)
     pipe.delete(*(keys.session(sid) for sid in session_ids))
     pipe.zrem(keys.user_sessions(user_id), *session_ids)
-    pipe.publish(
-        keys.sessions_ended_channel(),
-        json.dumps({"user_id": user_id, "session_ids": session_ids}),
-    )
     pipe.execute()
+    sessions_ended_announce(session_ids=session_ids)
 
 
 def sessions_end_all(*, user_id: str) -> list[str]:
@@ -201,14 +199,16 @@ def sessions_end_all(*, user_id: str) -> list[str]:
         if ended:
             pipe.delete(*(keys.session(sid) for sid in ended))
         pipe.delete(index)
-        pipe.publish(
-            keys.sessions_ended_channel(),
-            json.dumps({"user_id": user_id, "session_ids": ended}),
-        )
 
     # WATCH the index: a login racing this call makes the transaction retry, not survive.
     redis_client().transaction(_end, index)
+    sessions_ended_announce(session_ids=ended)
     return ended
+
+
+def sessions_ended_announce(*, session_ids: list[str]) -> None:
+    """Tell the sockets of these ended sessions, on every web process, to close (4401)."""
+    group_send_sync([(keys.session_group(sid), {"type": "session.ended"}) for sid in session_ids])
 
 
 def sessions_prune(*, user_id: str) -> list[str]:

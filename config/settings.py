@@ -156,13 +156,6 @@ CACHES = {
     },
 }
 
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{REDIS_KEY_PREFIX}:ch"},
-    }
-}
-
 SCORE_QUEUE = env_str("SCORE_QUEUE", "scores")
 RQ_QUEUES = {
     SCORE_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 60},
@@ -224,6 +217,19 @@ WS_QUEUE_MAX = env_int("WS_QUEUE_MAX", 256)
 WS_SESSION_CHECK_SECONDS = env_float("WS_SESSION_CHECK_SECONDS", 3.0)
 # How long a socket waits for its process's Pub/Sub subscription before giving up (close 4503).
 WS_SUBSCRIBE_TIMEOUT_SECONDS = env_float("WS_SUBSCRIBE_TIMEOUT_SECONDS", 5.0)
+# channels_redis' pub/sub layer, subclassed for fan-out (config/channel_layer.py): a member's
+# queue holds WS_QUEUE_MAX messages; the timeouts turn a dead Redis into a quick error.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "config.channel_layer.FanoutChannelLayer",
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+                       "socket_timeout": REDIS_SOCKET_TIMEOUT}],
+            "prefix": f"{REDIS_KEY_PREFIX}:ch:",
+            "capacity": WS_QUEUE_MAX,
+        },
+    }
+}
 # (end of leaderboard)
 
 # --- Operations ------------------------------------------------------------------------------
