@@ -161,6 +161,7 @@ def submission_create(
         keys.rq_job(submission_id),
         keys.rq_queue(settings.SCORE_QUEUE),
         keys.rq_queues(),
+        keys.submissions_queued(),
     ]
     if idempotency_key is not None:
         script_keys.append(keys.idempotency(user_id, idempotency_key))
@@ -171,7 +172,7 @@ def submission_create(
             submission_id, user_id, quiz_id, ",".join(map(str, answers)), iso(now),
             int(now.timestamp() * 1000), request_digest, settings.IDEMPOTENCY_KEY_SECONDS,
             "1" if replay_only else "0",
-            *_score_job_fields(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id),
+            *score_job_fields(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id),
         ],
     )
     return _accepted(reply)
@@ -218,7 +219,7 @@ def _score_job_template(queue_name: str, timeout: int | None, intervals: tuple[i
     return job, constant
 
 
-def _score_job_fields(*, submission_id: str, quiz_id: str, user_id: str) -> list:
+def score_job_fields(*, submission_id: str, quiz_id: str, user_id: str) -> list:
     """Return the score job's hash fields, flattened for HSET as rq's own scripts do."""
     template, fields = _score_job_template(
         settings.SCORE_QUEUE,

@@ -5,10 +5,10 @@
 -- KEYS[1] submission hash   KEYS[2] user's best-per-quiz hash   KEYS[3] user profile hash
 -- KEYS[4] global board zset   KEYS[5] current UTC day board   KEYS[6] current ISO-week board
 -- KEYS[7] quiz hash   KEYS[8] quiz versions hash (version -> {answers, points} JSON)
--- KEYS[9] quiz pending hash
+-- KEYS[9] quiz pending hash   KEYS[10] queued-submissions index zset
 -- ARGV[1] user id   ARGV[2] quiz id   ARGV[3] now (epoch s)   ARGV[4] processed_at (ISO-8601)
 -- ARGV[5] encoding EPOCH   ARGV[6] encoding TIME_SPAN (2^31)
--- ARGV[7] day board EXPIREAT   ARGV[8] week board EXPIREAT
+-- ARGV[7] day board EXPIREAT   ARGV[8] week board EXPIREAT   ARGV[9] submission id
 -- Returns {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
 -- username} (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
 -- {"failed"} when it was marked failed; {"missing"} (no submission or profile); {"mismatch"}
@@ -95,6 +95,7 @@ end
 
 redis.call('HSET', KEYS[1], 'status', 'processed', 'score', score, 'max_score', max_score,
   'correct', correct, 'correct_mask', table.concat(mask, ','), 'processed_at', ARGV[4])
+redis.call('ZREM', KEYS[10], ARGV[9])
 
 -- Release this version's answer key pin; drop the key once unused and no longer current.
 if redis.call('HINCRBY', KEYS[9], version, -1) <= 0 then

@@ -63,6 +63,9 @@ def test_queue_stats_list_live_cron_schedulers_and_their_jobs(auth_client):
 
     (live,) = resp.json()["cron_schedulers"]
     assert live["name"] == scheduler.name
-    (job,) = live["jobs"]
-    assert job["name"] == "inactive-users-cleanup" and job["cron"] == "17 * * * *"
+    jobs = {job["name"]: job for job in live["jobs"]}
+    assert set(jobs) == {"inactive-users-cleanup", "submissions-reconcile"}
+    job = jobs["inactive-users-cleanup"]
+    assert job["cron"] == "17 * * * *"
     assert job["next_enqueue_time"].endswith("Z")
+    assert jobs["submissions-reconcile"]["interval"] == settings.SCORE_RECONCILE_EVERY_SECONDS
