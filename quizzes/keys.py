@@ -26,7 +26,10 @@ from __future__ import annotations
 from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
 from rq.queue import Queue
-from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+from rq.registry import (
+    DeferredJobRegistry, FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry, StartedJobRegistry,
+)
+from rq.worker_registration import WORKERS_BY_QUEUE_KEY
 
 from config.keys import digest, key
 
@@ -106,3 +109,16 @@ def rq_scheduled(name: str) -> str:
 
 def rq_failed(name: str) -> str:
     return FailedJobRegistry.key_template.format(name)
+
+
+def rq_workers(name: str) -> str:
+    """The set of worker keys registered on queue `name`."""
+    return WORKERS_BY_QUEUE_KEY % name
+
+
+def rq_finished(name: str) -> str:
+    return FinishedJobRegistry.key_template.format(name)
+
+
+def rq_deferred(name: str) -> str:
+    return DeferredJobRegistry.key_template.format(name)
