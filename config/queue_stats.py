@@ -7,8 +7,8 @@ does not have; this endpoint reports the same numbers (those of that dashboard a
 They are read, not computed by django-rq's `get_statistics`: that calls `len()` on RQ's started
 registry, which runs `cleanup()`, which runs an abandoned job's failure callback under a SIGALRM
 death penalty, and in a server thread that raises "signal only works in main thread" (a 500
-until the worker's maintenance got there first). Cleaning up is the workers' job; here each
-queue's numbers are one pipelined round trip of LLEN and ZCARDs.
+until the worker's maintenance got there first; rq/rq#2135, #2086). Cleaning up is the
+workers' job; here each queue's numbers are one pipelined round trip of LLEN and ZCARDs.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Run it on one queue per process (`rqworker ... scores`, `rqworker ... maintenanc
 queue RQ dequeues with `BLMOVE` into the queue's intermediate list, so a job popped by a worker
 that dies (or by a Redis that crashes right after the pop) is still held somewhere RQ looks. For
 several queues RQ 2.12 pops with `BLPOP`/`LPOP`, and a popped job that never reached the started
-registry is gone for good.
+registry is gone for good (rq/rq#1716, #2079).
 
 What this class changes, each through a method RQ lets a worker class override:
 
@@ -93,7 +93,7 @@ class ResilientScheduler(RQScheduler):
 
     def work(self) -> None:
         # RQ's loop (rq.scheduler.RQScheduler.work) ends the scheduler process at the first
-        # connection error, and it comes back only at its worker's next maintenance.
+        # connection error, and it comes back only at its worker's next maintenance (rq/rq#2189).
         _die_with_parent(self._parent_pid)
         self._install_signal_handlers()
         registered = False
