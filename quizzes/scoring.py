@@ -26,7 +26,9 @@ _LUA = Path(__file__).parent / "lua"
 _score_apply = LuaScript(_LUA / "score_apply.lua")
 _submission_fail = LuaScript(_LUA / "submission_fail.lua")
 _submission_rescue = LuaScript(_LUA / "submission_rescue.lua")
-# Oldest stuck candidates checked per run; each check scans the queue list once (LPOS).
+# Oldest candidates checked per pass. Each check is one script that scans the queue list (LPOS):
+# behind a 10,000-job backlog a pass cost 35.5 ms of Redis time, as 100 scripts of ~0.35 ms
+# each, vs 6.05 ms with the queue empty (bench/reconciler.py); a pass runs every 15 s.
 RESCUE_BATCH = 100
 
 
