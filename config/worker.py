@@ -94,7 +94,7 @@ class ResilientScheduler(RQScheduler):
     def work(self) -> None:
         # RQ's loop (rq.scheduler.RQScheduler.work) ends the scheduler process at the first
         # connection error, and it comes back only at its worker's next maintenance (rq/rq#2189).
-        _die_with_parent(self._parent_pid)
+        _die_with_parent(getattr(self, "_parent_pid", os.getppid()))
         self._install_signal_handlers()
         registered = False
         wait = FIRST_WAIT_SECONDS
