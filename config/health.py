@@ -19,7 +19,7 @@ from config.redis import redis_client
 from quizzes import keys as quiz_keys
 
 # A worker heartbeats at every wake-up of its blocking dequeue (10 s with config.worker's
-# WORKER_TTL) and at the start and end of each job (a score job times out at 20 s); one that has
+# WORKER_TTL) and at the start and end of each job (a score job times out at 10 s); one that has
 # been silent this long is dead, even while its key (kept worker_ttl + 60 s) still exists.
 LIVE_WORKER_SECONDS = 45
 

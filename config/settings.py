@@ -126,7 +126,7 @@ CHANNEL_LAYERS = {
 SCORE_QUEUE = env_str("SCORE_QUEUE", "scores")
 # A score job takes milliseconds; its worker holds it for this + 10 s (config/worker.py), after
 # which RQ's maintenance retries the job of a worker that died.
-SCORE_JOB_TIMEOUT_SECONDS = env_int("SCORE_JOB_TIMEOUT_SECONDS", 20)
+SCORE_JOB_TIMEOUT_SECONDS = env_int("SCORE_JOB_TIMEOUT_SECONDS", 10)
 RQ_QUEUES = {
     SCORE_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": SCORE_JOB_TIMEOUT_SECONDS},
     "maintenance": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600},

@@ -40,6 +40,7 @@ from typing import Callable, TypeVar
 import redis.exceptions
 from rq import worker_registration
 from rq.intermediate_queue import IntermediateQueue
+from rq.job import JobStatus
 from rq.registry import clean_registries
 from rq.scheduler import RQScheduler
 from rq.utils import get_connection_from_queues, now
@@ -75,6 +76,30 @@ def wait_for_redis(connection, *, stop: Callable[[], bool] = lambda: False, who:
 
 class PromptIntermediateQueue(IntermediateQueue):
     """RQ's intermediate list, whose stranded jobs are failed over after INTERMEDIATE_SECONDS."""
+
+    def cleanup(self, worker, queue) -> None:
+        # RQ's IntermediateQueue.cleanup, except that an entry whose job has moved on is only
+        # dropped. A worker killed after the started-registry write but before its LREM leaves
+        # both entries; once RQ has retried the abandoned job, RQ's cleanup would fail the same
+        # job over a second time (running it once more, or marking a finished job failed).
+        for job_id in self.get_job_ids():
+            if job_id in queue.started_job_registry:
+                continue
+            job = queue.fetch_job(job_id)
+            if job is None or self._moved_on(job, queue):
+                self.remove(job_id)
+                continue
+            if self.set_first_seen(job_id):
+                continue
+            if self.should_be_cleaned_up(job_id):
+                worker.handle_job_failure(job, queue, exc_string="Job was stuck in intermediate queue.")
+                self.remove(job_id)
+
+    def _moved_on(self, job, queue) -> bool:
+        """Whether the job was queued again, scheduled or ended since this entry was made."""
+        if job.get_status(refresh=False) not in (JobStatus.QUEUED, JobStatus.STARTED):
+            return True
+        return self.connection.lpos(queue.key, job.id) is not None
 
     def should_be_cleaned_up(self, job_id: str) -> bool:
         # RQ fixes this at one minute (plus a maintenance pass to notice the job first). A job

@@ -209,7 +209,8 @@ def _score_job_template(queue_name: str, timeout: int | None, intervals: tuple[i
     job = queue.create_job(
         SCORE_JOB,
         kwargs={"submission_id": "", "quiz_id": "", "user_id": ""},
-        retry=Retry(max=len(intervals), interval=list(intervals)) if intervals else None,
+        # A retry goes to the front of the queue: its submission has waited longest.
+        retry=Retry(max=len(intervals), interval=list(intervals), enqueue_at_front=True) if intervals else None,
         on_failure=Callback(SCORE_JOB_FAILED),
     )
     constant: list = []

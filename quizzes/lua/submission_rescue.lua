@@ -33,7 +33,7 @@ if redis.call('EXISTS', KEYS[3]) == 0 and #ARGV > 2 then
   redis.call('HSET', KEYS[3], unpack(ARGV, 3))
 end
 redis.call('HSET', KEYS[3], 'status', 'queued', 'enqueued_at', ARGV[2])
-redis.call('RPUSH', KEYS[4], id)
+redis.call('LPUSH', KEYS[4], id)  -- the front (RQ's at_front): it has waited longest
 redis.call('SADD', KEYS[9], KEYS[4])
 redis.call('INCR', KEYS[10])
 return 'rescued'

@@ -83,7 +83,9 @@ def test_worker_killed_ten_times_under_load_scores_every_submission_within_a_min
     worker = processes["worker"]
     redis = redis_client()
     finished = quiz_keys.rq_finished("scores")
-    load = Load(web.url, quiz["id"], [p["token"] for p in players], pause=0.2).start()
+    # Light enough that the worker keeps up even on a busy machine: the delays measured are
+    # recovery, not a backlog.
+    load = Load(web.url, quiz["id"], [p["token"] for p in players], pause=0.4).start()
     kills: list[float] = []
     try:
         for _ in range(WORKER_KILLS):

@@ -90,4 +90,4 @@ def test_the_cron_job_logs_and_counts_its_rescues(quiz, player, score_queue, red
     report = tasks.submissions_reconcile()
     assert report == {"checked": 2, "held": 1, "settled": 0, "rescued": 1}
     assert any(lost in r.getMessage() and "re-enqueued" in r.getMessage() for r in caplog.records)
-    assert score_queue.job_ids == [kept, lost]
+    assert score_queue.job_ids == [lost, kept]  # the rescued one first: it has waited longest
