@@ -8,7 +8,11 @@ from rq.job import Job
 from quizzes import keys, scoring, tasks
 from tests.quizzes.conftest import RIGHT, submit
 
-LATER = datetime.now(timezone.utc) + timedelta(minutes=5)  # every submission is "old" by then
+
+
+def later() -> datetime:
+    """A moment when every submission made so far counts as overdue."""
+    return datetime.now(timezone.utc) + timedelta(minutes=5)
 
 
 def _lose_the_pop(redis, score_queue, submission_id: str) -> None:
@@ -22,14 +26,14 @@ def test_a_submission_whose_job_was_lost_is_rescued_and_scored_once(quiz, player
     _lose_the_pop(redis, score_queue, lost)
     assert not run_worker()  # nothing left for RQ to run: the submission would stay queued
 
-    result = scoring.submissions_rescue(older_than_seconds=30, now=LATER)
+    result = scoring.submissions_rescue(older_than_seconds=30, now=later())
     assert result.rescued == [lost] and redis.get(keys.submissions_rescued()) == "1"
     assert score_queue.job_ids == [lost]
     assert run_worker()
     assert client.get(f"/api/v1/submissions/{lost}").json()["status"] == "processed"
     assert client.get("/api/v1/me").json()["total_score"] == 35
     assert not redis.zscore(keys.submissions_queued(), lost)  # scored: out of the index
-    assert scoring.submissions_rescue(older_than_seconds=30, now=LATER).checked == 0
+    assert scoring.submissions_rescue(older_than_seconds=30, now=later()).checked == 0
 
 
 def test_a_job_rq_still_holds_is_left_alone(quiz, player, score_queue, redis):
@@ -45,7 +49,7 @@ def test_a_job_rq_still_holds_is_left_alone(quiz, player, score_queue, redis):
     redis.lrem(score_queue.key, 0, scheduled)
     redis.zadd(score_queue.scheduled_job_registry.key, {scheduled: 0})  # waiting out a backoff
 
-    result = scoring.submissions_rescue(older_than_seconds=30, now=LATER)
+    result = scoring.submissions_rescue(older_than_seconds=30, now=later())
     assert (result.checked, result.held, result.rescued) == (4, 4, [])
     assert score_queue.job_ids == [waiting] and not redis.exists(keys.submissions_rescued())
 
@@ -63,7 +67,7 @@ def test_a_failed_job_whose_submission_stayed_queued_is_rescued(quiz, player, ru
     redis.lrem(score_queue.key, 0, stranded)
     redis.zadd(score_queue.failed_job_registry.key, {stranded: 0})  # failed without its callback
 
-    assert scoring.submissions_rescue(older_than_seconds=30, now=LATER).rescued == [stranded]
+    assert scoring.submissions_rescue(older_than_seconds=30, now=later()).rescued == [stranded]
     assert stranded not in score_queue.failed_job_registry.get_job_ids(cleanup=False)
     assert run_worker()
     assert client.get(f"/api/v1/submissions/{stranded}").json()["status"] == "processed"
@@ -75,7 +79,7 @@ def test_a_lost_job_hash_is_rebuilt(quiz, player, run_worker, score_queue, redis
     _lose_the_pop(redis, score_queue, lost)
     redis.delete(Job.key_for(lost))
 
-    assert scoring.submissions_rescue(older_than_seconds=30, now=LATER).rescued == [lost]
+    assert scoring.submissions_rescue(older_than_seconds=30, now=later()).rescued == [lost]
     assert run_worker()
     assert client.get(f"/api/v1/submissions/{lost}").json()["score"] == 35
 
