@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m config.launcher
 
-# `make test` is the whole suite (about 4 minutes here). The tests that kill and restart real
+# `make test` is the whole suite (about 9 minutes on 2 busy cores). The tests that kill and restart real
 # processes (workers, Redis) or soak the system also run apart: `make test-faults`; the rest
 # alone is `make test-fast`.
 SLOW_TESTS := tests/faults tests/soak
