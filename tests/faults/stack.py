@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -54,7 +55,7 @@ class ProcfileProcess:
     def __init__(self, name: str, env: dict[str, str]) -> None:
         self.name = name
         self.env = process_env(PYTHONUNBUFFERED="1", **env)
-        self.log = ROOT / ".data" / f"fault-{name}-{os.getpid()}.log"
+        self.log = ROOT / ".data" / f"fault-{name}-{os.getpid()}-{uuid.uuid4().hex[:6]}.log"
         self.proc: subprocess.Popen | None = None
         self.starts = 0
 

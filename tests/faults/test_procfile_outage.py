@@ -97,3 +97,27 @@ def test_every_procfile_process_outlives_a_90_s_redis_outage(private_redis):
             honcho.wait(timeout=20)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             os.killpg(honcho.pid, signal.SIGKILL)
+
+
+def test_worker_maintenance_and_scheduler_start_while_redis_is_down(private_redis):
+    """A process started before Redis (a deploy, a reboot) waits for it instead of exiting."""
+    from tests.faults.stack import ProcfileProcess
+
+    server = private_redis()
+    server.crash()  # the port is known, nothing answers on it
+    processes = [ProcfileProcess(name, {"REDIS_URL": server.url}).start()
+                 for name in ("worker", "maintenance", "scheduler")]
+    try:
+        for process in processes:
+            wait_until(lambda: "Redis unreachable" in process.tail(), timeout=60,
+                       what=f"{process.name} to be waiting for Redis")
+            assert process.alive(), process.tail()
+        server.restart()
+        client = redis_client()
+        wait_until(lambda: client.scard("rq:workers:scores") and client.scard("rq:workers:maintenance")
+                   and client.zcard("rq:cron_schedulers"), timeout=60,
+                   what="every process to register once Redis is up")
+        assert all(p.alive() for p in processes)
+    finally:
+        for process in processes:
+            process.stop()
