@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from accounts import keys as account_keys
+from config.outbox import outbox_script_args
 from config.redis import LuaScript
 from leaderboard import encoding
 from leaderboard import keys as board_keys
@@ -56,15 +57,17 @@ def submission_score(
 ) -> Applied | None:
     """Grade and apply a submission; None when an earlier run already applied (or failed) it."""
     now = now or datetime.now(timezone.utc)
+    outbox_keys, outbox_args = outbox_script_args()
     reply = _score_apply(
         keys=[
             keys.submission(submission_id), keys.user_best(user_id), account_keys.user_profile(user_id),
             board_keys.board("all"), board_keys.board("day", now), board_keys.board("week", now),
-            keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id),
+            keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id), *outbox_keys,
         ],
         args=[
             user_id, quiz_id, int(now.timestamp()), iso(now), encoding.EPOCH, encoding.TIME_SPAN,
             board_keys.board_expires_at("day", now), board_keys.board_expires_at("week", now),
+            *outbox_args,
         ],
     )
     outcome = reply[0]

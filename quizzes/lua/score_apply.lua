@@ -9,6 +9,8 @@
 -- ARGV[1] user id   ARGV[2] quiz id   ARGV[3] now (epoch s)   ARGV[4] processed_at (ISO-8601)
 -- ARGV[5] encoding EPOCH   ARGV[6] encoding TIME_SPAN (2^31)
 -- ARGV[7] day board EXPIREAT   ARGV[8] week board EXPIREAT
+-- KEYS[10], ARGV[9] (only with the archive on) outbox stream and its cap: a `submission.scored`
+-- entry carries the processed record, the gain and the user's counters after it
 -- Returns {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
 -- username} (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
 -- {"failed"} when it was marked failed; {"missing"} (no submission or profile); {"mismatch"}
@@ -102,6 +104,17 @@ if redis.call('HINCRBY', KEYS[9], version, -1) <= 0 then
   if redis.call('HGET', KEYS[7], 'version') ~= version then
     redis.call('HDEL', KEYS[8], version)
   end
+end
+if KEYS[10] then
+  local c = redis.call('HMGET', KEYS[1], 'created_at', 'created_ms')
+  local solved = redis.call('HGET', KEYS[3], 'quizzes_solved')
+  local data = cjson.encode({id = redis.call('HGET', KEYS[1], 'id'), user_id = uid, quiz_id = ARGV[2],
+    quiz_version = tonumber(version), answers = s[5], score = score, max_score = max_score,
+    correct = correct, correct_mask = table.concat(mask, ','), created_at = c[1],
+    created_ms = c[2], processed_at = ARGV[4], scored_at = tonumber(ARGV[3]), gain = gain,
+    best = math.max(score, tonumber(best or '0')), total_score = total,
+    quizzes_solved = tonumber(solved)})
+  redis.call('XADD', KEYS[10], 'MAXLEN', '~', ARGV[9], '*', 'type', 'submission.scored', 'data', data)
 end
 rank_before = rank_before and rank_before + 1 or ''
 rank_after = rank_after and rank_after + 1 or ''
