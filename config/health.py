@@ -11,6 +11,7 @@ from rest_framework.viewsets import ViewSet
 from rq import Worker
 from rq.registry import FailedJobRegistry
 
+from config.outbox import outbox_backlog
 from config.redis import redis_client
 
 
@@ -19,12 +20,31 @@ def health_status() -> dict:
     redis_client().ping()
     queue = django_rq.get_queue(settings.SCORE_QUEUE)
     failed = FailedJobRegistry(queue=queue)
-    return {
+    body = {
         "status": "ok",
         "redis": "ok",
         "queue": {"name": queue.name, "queued": queue.count, "failed": failed.count},
         "workers": Worker.count(queue=queue),
     }
+    if settings.ARCHIVE_ENABLED:
+        body["archive"] = archive_status()
+    return body
+
+
+def archive_status() -> dict:
+    """The archive's outbox backlog, its oldest entry's age, and whether PostgreSQL answers."""
+    from django.db import DatabaseError, connection
+
+    from config.archiver import GROUP
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except DatabaseError:
+        connection.close()
+        database = "unreachable"
+    return {"database": database, **outbox_backlog(group=GROUP)}
 
 
 class QueueOut(serializers.Serializer):
@@ -33,12 +53,19 @@ class QueueOut(serializers.Serializer):
     failed = serializers.IntegerField()
 
 
+class ArchiveOut(serializers.Serializer):
+    database = serializers.CharField(help_text="`ok` or `unreachable`.")
+    backlog = serializers.IntegerField(help_text="Outbox entries not yet in PostgreSQL.")
+    oldest_age_seconds = serializers.FloatField(help_text="Age of the oldest of them (0 when none).")
+
+
 @extend_schema_serializer(many=False)  # one document, though `list` serves it
 class HealthOut(serializers.Serializer):
     status = serializers.CharField()
     redis = serializers.CharField()
     queue = QueueOut()
     workers = serializers.IntegerField()
+    archive = ArchiveOut(required=False, help_text="Only with DATABASE_URL set.")
 
 
 class HealthViewSet(ViewSet):

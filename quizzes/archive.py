@@ -12,8 +12,9 @@ from config.archiver import Handler
 from quizzes import keys
 
 _UPSERT_QUIZ = """
-INSERT INTO quizzes_quiz (id, title, version, questions, shape, question_count, max_score, created_at, updated_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+INSERT INTO quizzes_quiz (id, title, version, questions, shape, question_count, max_score, created_at,
+    created_ms, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, version = EXCLUDED.version,
     questions = EXCLUDED.questions, shape = EXCLUDED.shape, question_count = EXCLUDED.question_count,
     max_score = EXCLUDED.max_score, updated_at = EXCLUDED.updated_at
@@ -44,7 +45,7 @@ def quizzes_write(cursor, rows: list[dict]) -> None:
     """Upsert quiz definitions (never back to an older version) and their answer keys."""
     cursor.executemany(_UPSERT_QUIZ, [
         (r["id"], r["title"], int(r["version"]), r["questions"], r["shape"], int(r["question_count"]),
-         int(r["max_score"]), r["created_at"], r["updated_at"]) for r in rows
+         int(r["max_score"]), r["created_at"], int(r.get("created_ms") or 0), r["updated_at"]) for r in rows
     ])
     cursor.executemany(_INSERT_VERSION, [(r["id"], int(r["version"]), r["answer_key"]) for r in rows])
 

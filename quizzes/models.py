@@ -18,6 +18,7 @@ class Quiz(models.Model):
     question_count = models.IntegerField()
     max_score = models.IntegerField()
     created_at = models.DateTimeField()
+    created_ms = models.BigIntegerField(default=0)  # the quiz index's order, to the millisecond
     updated_at = models.DateTimeField()
     deleted_at = models.DateTimeField(null=True)
 

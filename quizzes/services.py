@@ -75,11 +75,12 @@ def quiz_create(*, title: str, questions: list[dict], now: datetime | None = Non
     quiz_id = secrets.token_hex(8)
     row = {"id": quiz_id, "version": 1, **_definition(title=title, questions=questions)}
     row.update(created_at=iso(now), updated_at=iso(now))
+    created_ms = int(now.timestamp() * 1000)
     pipe = redis_client().pipeline(transaction=True)
     pipe.hset(keys.quiz(quiz_id), mapping=row)
-    pipe.zadd(keys.quizzes_index(), {quiz_id: int(now.timestamp() * 1000)})
+    pipe.zadd(keys.quizzes_index(), {quiz_id: created_ms})
     pipe.hset(keys.quiz_versions(quiz_id), "1", _answer_key(questions))
-    outbox_append(pipe, type="quiz.saved", data={**row, "answer_key": _answer_key(questions)})
+    outbox_append(pipe, type="quiz.saved", data={**row, "created_ms": created_ms, "answer_key": _answer_key(questions)})
     pipe.execute()
     return selectors.quiz_from_row(row)
 
