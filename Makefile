@@ -18,7 +18,7 @@ run: $(STAMP)
 # `make test` is the whole suite (about 4 minutes here). The tests that kill and restart real
 # processes (workers, Redis) or soak the system also run apart: `make test-faults`; the rest
 # alone is `make test-fast`.
-SLOW_TESTS := tests/faults tests/soak
+SLOW_TESTS := tests/faults tests/soak tests/archive/test_archiver_faults.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -69,6 +69,11 @@ class PostgresServer:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
 
+    def running(self) -> bool:
+        status = subprocess.run([*self._as_user, str(self.bin / "pg_ctl"), "-D", str(self.data), "status"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return status.returncode == 0
+
     def destroy(self) -> None:
         self.stop("immediate")
         shutil.rmtree(self.root, ignore_errors=True)
