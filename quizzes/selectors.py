@@ -124,17 +124,17 @@ def results_compute(*, quiz_id: str, version: int, max_score: int, question_coun
     }
 
 
-def results_aggregate_redis(*, quiz_id: str, version: int, width: int) -> dict:
+def results_aggregate_redis(*, quiz_id: str, version: int, width: int, chunk: int | None = None) -> dict:
     """Aggregate from the submission hashes, RESULTS_REDIS_CHUNK per round trip.
 
     Chunked so a quiz with 10^6 submissions never holds Redis (or this process's memory) for
     one giant pipeline: each chunk is a ZRANGE and a pipeline of that many HMGETs.
     """
     client = redis_client()
-    chunk, start = settings.RESULTS_REDIS_CHUNK, 0
+    chunk, start = chunk or settings.RESULTS_REDIS_CHUNK, 0
     attempts = total = 0
     buckets: Counter = Counter()
-    right: Counter = Counter()
+    masks: Counter = Counter()  # few distinct masks: split each once, not once per attempt
     best: dict[str, tuple[int, str]] = {}
     while True:
         submission_ids = client.zrange(keys.quiz_submissions(quiz_id), start, start + chunk - 1)
@@ -150,12 +150,16 @@ def results_aggregate_redis(*, quiz_id: str, version: int, width: int) -> dict:
             score = int(score)
             attempts, total = attempts + 1, total + score
             buckets[score // width] += 1
-            right.update(i for i, flag in enumerate(mask.split(",")) if flag == "1")
+            masks[mask] += 1
             entry, held = (score, processed_at or ""), best.get(user_id)
             if held is None or entry[0] > held[0] or (entry[0] == held[0] and entry[1] < held[1]):
                 best[user_id] = entry
         if len(submission_ids) < chunk:
             break
+    right: Counter = Counter()
+    for mask, n in masks.items():
+        for i, flag in enumerate(mask.split(",")):
+            right[i] += n * (flag == "1")
     return {
         "attempts": attempts, "unique_users": len(best), "total": total, "buckets": buckets,
         "right": right, "top": _top_scorers(client, best),

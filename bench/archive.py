@@ -1,0 +1,259 @@
+"""What the PostgreSQL archive costs and saves, same run, against its own baselines.
+
+    .venv/bin/python -m bench.archive            # about a minute
+    .venv/bin/python -m bench.archive --quick    # 10^4 submissions for results, fewer users
+
+Runs on a private redis-server and a private PostgreSQL (initdb in a temp dir, the test
+suite's tests/postgres_server.py), never the machine's own. Figures:
+
+- Redis memory per user after 100 processed submissions each (INFO used_memory delta), archive
+  off, archive on right after archiving (hashes kept SUBMISSION_REDIS_SECONDS), and archive on
+  once they have expired; RQ's job hashes are removed in every variant alike;
+- archiver throughput (entries/s through `archive_drain`) against the scoring rate (score
+  jobs/s of one RQ SimpleWorker in burst mode, the Procfile's worker class);
+- results miss at 10^5 processed submissions of one quiz version: one SQL query, Redis in
+  chunks of RESULTS_REDIS_CHUNK, and the former single pipeline (the same aggregation with
+  one chunk), plus the longest single command Redis ran during each Redis read (SLOWLOG);
+- submission accept calls/s (the accept service, in-process, interleaved rounds) with the
+  archive on and off.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+
+QUIZ = {
+    "title": "Bench",
+    "questions": [
+        {"text": f"Q{i}", "choices": ["a", "b", "c"], "answer": i % 3, "points": 10} for i in range(5)
+    ],
+}
+ANSWERS = [[i % 3 for i in range(5)], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1], [2, 1, 0, 0, 1]]
+
+
+def _figure(name, value, unit, *, baseline=None, label="", target=None, note="") -> dict:
+    return {"name": name, "value": round(value, 3), "unit": unit, "baseline": None if baseline is None else round(baseline, 3),
+            "baseline_label": label, "target": target, "note": note}
+
+
+def _drop_rq(client) -> None:
+    keys = list(client.scan_iter("rq:*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start:start + 1000])
+
+
+def _score_users(users: int, each: int, quiz: dict) -> list[str]:
+    from accounts.services import user_create
+    from quizzes import scoring, services
+
+    ids = []
+    start = datetime.now(timezone.utc)
+    for u in range(users):
+        user = user_create(username=f"mem{u}-{uuid.uuid4().hex[:6]}", password="bench-password-1")
+        for n in range(each):
+            accepted = services.submission_create(user_id=user["id"], quiz_id=quiz["id"], answers=ANSWERS[(u + n) % 4])
+            scoring.submission_score(submission_id=accepted.id, quiz_id=quiz["id"], user_id=user["id"],
+                                     now=start + timedelta(seconds=n))
+            ids.append(accepted.id)
+    return ids
+
+
+def memory_per_user(settings, client, quick: bool) -> list[dict]:
+    from config.archiver import archive_drain
+    from quizzes import keys, services
+
+    users = 10 if quick else 30
+    figures, per_user = [], {}
+    for variant in ("off", "on"):
+        client.flushall()
+        settings.ARCHIVE_ENABLED = variant == "on"
+        quiz = services.quiz_create(**QUIZ)
+        before = client.info("memory")["used_memory"]
+        ids = _score_users(users, 100, quiz)
+        _drop_rq(client)
+        if variant == "on":
+            archive_drain()
+        per_user[variant] = (client.info("memory")["used_memory"] - before) / users
+        if variant == "on":
+            for start in range(0, len(ids), 1000):  # what SUBMISSION_REDIS_SECONDS does to them
+                client.delete(*(keys.submission(sid) for sid in ids[start:start + 1000]))
+            per_user["expired"] = (client.info("memory")["used_memory"] - before) / users
+    figures.append(_figure("Redis memory per user, 100 processed submissions, archive off", per_user["off"], "B"))
+    figures.append(_figure("... archive on, just archived (hashes kept 7 days)", per_user["on"], "B",
+                           baseline=per_user["off"], label="archive off"))
+    figures.append(_figure("... archive on, after the hashes expired", per_user["expired"], "B",
+                           baseline=per_user["off"], label="archive off"))
+    return figures
+
+
+def archiver_vs_scoring(settings, client, quick: bool) -> list[dict]:
+    import django_rq
+    from rq.worker import SimpleWorker
+
+    from accounts.services import user_create
+    from config.archiver import archive_drain
+    from quizzes import services
+
+    client.flushall()
+    settings.ARCHIVE_ENABLED = True
+    quiz = services.quiz_create(**QUIZ)
+    users = [user_create(username=f"rate{u}-{uuid.uuid4().hex[:6]}", password="bench-password-1") for u in range(50)]
+    archive_drain()
+    count = 1000 if quick else 3000
+    for n in range(count):
+        services.submission_create(user_id=users[n % 50]["id"], quiz_id=quiz["id"], answers=ANSWERS[n % 4])
+    queue = django_rq.get_queue(settings.SCORE_QUEUE)
+    began = time.perf_counter()
+    SimpleWorker([queue], connection=queue.connection).work(burst=True, logging_level="WARNING")
+    scoring_rate = count / (time.perf_counter() - began)
+    began = time.perf_counter()
+    archived = archive_drain()
+    archive_rate = archived / (time.perf_counter() - began)
+    return [_figure("archiver throughput (entries/s, batch 500)", archive_rate, "/s", baseline=scoring_rate,
+                    label="score jobs/s, one SimpleWorker (burst)", target=(">=", 5.0), note=f"{archived} entries")]
+
+
+def _redis_busiest_command(client, read) -> float:
+    """Run `read`; return the longest single command Redis executed meanwhile (SLOWLOG, ms)."""
+    client.config_set("slowlog-log-slower-than", 0)
+    client.config_set("slowlog-max-len", 1_000_000)
+    client.slowlog_reset()
+    try:
+        read()
+        entries = client.execute_command("SLOWLOG", "GET", -1)
+    finally:
+        client.config_set("slowlog-log-slower-than", 10000)
+        client.config_set("slowlog-max-len", 128)
+        client.slowlog_reset()
+    return max(entry[2] for entry in entries) / 1000
+
+
+def _seed_results(client, quiz: dict, count: int) -> None:
+    """Write `count` processed submissions of version 1 straight into Redis and PostgreSQL."""
+    from django.db import connection
+
+    from quizzes import keys
+
+    users = [uuid.uuid4().hex[:16] for _ in range(max(10, count // 20))]
+    rows = []
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    for n in range(count):
+        score = (n * 7) % 51
+        mask = ",".join("1" if (n >> b) & 1 else "0" for b in range(5))
+        rows.append((uuid.uuid4().hex, users[n % len(users)], score, mask, now - timedelta(seconds=n)))
+    pipe = client.pipeline(transaction=False)
+    for sid, uid, score, mask, at in rows:
+        stamp = at.isoformat().replace("+00:00", "Z")
+        pipe.hset(keys.submission(sid), mapping={"id": sid, "user_id": uid, "quiz_id": quiz["id"], "quiz_version": 1,
+                                                 "status": "processed", "score": score, "correct_mask": mask,
+                                                 "processed_at": stamp})
+        pipe.zadd(keys.quiz_submissions(quiz["id"]), {sid: int(at.timestamp() * 1000)})
+        if len(pipe) >= 2000:
+            pipe.execute()
+    pipe.execute()
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO quizzes_submission (id, user_id, quiz_id, quiz_version, answers, score, max_score, correct,"
+            " correct_mask, created_at, created_ms, processed_at, scored_at, gain)"
+            " VALUES (%s, %s, %s, 1, '0,0,0,0,0', %s, 50, 0, %s, %s, 0, %s, 0, 0)",
+            [(sid, uid, quiz["id"], score, mask, at, at) for sid, uid, score, mask, at in rows],
+        )
+        cursor.execute("ANALYZE quizzes_submission")
+
+
+def results_miss(settings, client, quick: bool) -> list[dict]:
+    from quizzes import selectors, services
+
+    client.flushall()
+    settings.ARCHIVE_ENABLED = False
+    quiz = services.quiz_create(**QUIZ)
+    count = 10_000 if quick else 100_000
+    _seed_results(client, quiz, count)
+    args = dict(quiz_id=quiz["id"], version=1, max_score=50, question_count=5)
+    width = selectors._bucket_width(50)
+    single = lambda: selectors.results_aggregate_redis(quiz_id=quiz["id"], version=1, width=width, chunk=10**9)  # noqa: E731
+    chunked = lambda: selectors.results_aggregate_redis(quiz_id=quiz["id"], version=1, width=width)  # noqa: E731
+    best = {"sql": 1e9, "chunked": 1e9, "pipeline": 1e9}
+    for _ in range(3):
+        for name, read in (("sql", None), ("chunked", chunked), ("pipeline", single)):
+            settings.ARCHIVE_ENABLED = name == "sql"
+            t = time.perf_counter()
+            if read is None:
+                sql = selectors.results_compute(**args)
+            else:
+                read()
+            best[name] = min(best[name], time.perf_counter() - t)
+    settings.ARCHIVE_ENABLED = False
+    assert sql == selectors.results_compute(**args), "the SQL and Redis results differ"
+    busiest = {"chunked": _redis_busiest_command(client, chunked), "pipeline": _redis_busiest_command(client, single)}
+    label = f"one pipeline ({count:,} HMGETs)"
+    ms = lambda s: s * 1000  # noqa: E731
+    return [
+        _figure(f"results miss at {count:,} submissions: one SQL query", ms(best["sql"]), "ms",
+                baseline=ms(best["pipeline"]), label=label),
+        _figure(f"results miss at {count:,}: Redis in chunks of {settings.RESULTS_REDIS_CHUNK}", ms(best["chunked"]), "ms",
+                baseline=ms(best["pipeline"]), label=label),
+        _figure(f"results miss at {count:,}: the former single pipeline", ms(best["pipeline"]), "ms"),
+        _figure("longest single Redis command during a miss: chunked", busiest["chunked"], "ms",
+                baseline=busiest["pipeline"], label="single pipeline (its ZRANGE 0 -1)"),
+    ]
+
+
+def accept_rate(settings, client, quick: bool) -> list[dict]:
+    from accounts.services import user_create
+    from quizzes import services
+
+    client.flushall()
+    quiz = services.quiz_create(**QUIZ)
+    users = [user_create(username=f"acc{u}-{uuid.uuid4().hex[:6]}", password="bench-password-1") for u in range(50)]
+    rates = {True: 0.0, False: 0.0}
+    seconds = 1.0 if quick else 2.0
+    for _ in range(3 if quick else 5):
+        for on in (False, True):
+            settings.ARCHIVE_ENABLED = on
+            n, began = 0, time.perf_counter()
+            while time.perf_counter() - began < seconds:
+                services.submission_create(user_id=users[n % 50]["id"], quiz_id=quiz["id"], answers=ANSWERS[n % 4])
+                n += 1
+            rates[on] = max(rates[on], n / (time.perf_counter() - began))
+        _drop_rq(client)
+    return [_figure("submission accept calls/s, archive on (in-process, best of interleaved rounds)", rates[True], "/s",
+                    baseline=rates[False], label="archive off", target=(">=", 0.9))]
+
+
+def run(quick: bool = False) -> list[dict]:
+    """Start a private Redis and PostgreSQL, measure, return the figures."""
+    from bench.common import PrivateRedis, setup_django
+    from tests.postgres_server import PostgresServer, pg_bin_dir
+
+    bin_dir = pg_bin_dir()
+    if bin_dir is None:
+        return [_figure("archive figures", 0, "", note="skipped: apt-get install -y postgresql")]
+    redis = PrivateRedis().start()
+    pg = PostgresServer(bin_dir).init().start()
+    try:
+        os.environ["DATABASE_URL"] = pg.url
+        setup_django(redis.url)
+        from django.conf import settings
+        from django.core.management import call_command
+
+        from config.redis import redis_client
+
+        call_command("migrate", verbosity=0)
+        client = redis_client()
+        figures = []
+        for step in (memory_per_user, archiver_vs_scoring, results_miss, accept_rate):
+            figures += step(settings, client, quick)
+            print(f"  {step.__name__}: done", file=sys.stderr, flush=True)
+        return figures
+    finally:
+        pg.destroy()
+        redis.stop()
+
+
+if __name__ == "__main__":
+    for figure in run(quick="--quick" in sys.argv):
+        print(figure)
