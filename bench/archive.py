@@ -157,8 +157,8 @@ def _seed_results(client, quiz: dict, count: int) -> None:
     with connection.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO quizzes_submission (id, user_id, quiz_id, quiz_version, answers, score, max_score, correct,"
-            " correct_mask, created_at, created_ms, processed_at, scored_at, gain)"
-            " VALUES (%s, %s, %s, 1, '0,0,0,0,0', %s, 50, 0, %s, %s, 0, %s, 0, 0)",
+            " correct_mask, created_at, created_ms, processed_at, scored_at, gain, seq)"
+            " VALUES (%s, %s, %s, 1, '0,0,0,0,0', %s, 50, 0, %s, %s, 0, %s, 0, 0, 0)",
             [(sid, uid, quiz["id"], score, mask, at, at) for sid, uid, score, mask, at in rows],
         )
         cursor.execute("ANALYZE quizzes_submission")

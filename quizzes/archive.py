@@ -37,12 +37,12 @@ _DELETE_QUIZ = "UPDATE quizzes_quiz SET deleted_at = %s WHERE id = %s"
 # time quoting values in Python. This runs about 4x faster than executemany (bench/archive.py).
 _INSERT_SUBMISSIONS = """
 INSERT INTO quizzes_submission (id, user_id, quiz_id, quiz_version, answers, score, max_score, correct,
-    correct_mask, created_at, created_ms, processed_at, scored_at, gain)
+    correct_mask, created_at, created_ms, processed_at, scored_at, gain, seq)
 SELECT id, user_id, quiz_id, quiz_version, answers, score, max_score, correct, correct_mask,
-    created_at::timestamptz, created_ms::bigint, processed_at::timestamptz, scored_at, gain
+    created_at::timestamptz, created_ms::bigint, processed_at::timestamptz, scored_at, gain, seq::bigint
 FROM json_to_recordset(%s::json) AS r(id text, user_id text, quiz_id text, quiz_version int, answers text,
     score int, max_score int, correct int, correct_mask text, created_at text, created_ms text, processed_at text,
-    scored_at bigint, gain int)
+    scored_at bigint, gain int, seq text)
 ON CONFLICT (id) DO NOTHING
 """
 _UPSERT_BEST = """

@@ -53,8 +53,9 @@ class Submission(models.Model):
     created_at = models.DateTimeField()
     created_ms = models.BigIntegerField()
     processed_at = models.DateTimeField()
-    scored_at = models.BigIntegerField()  # epoch s: when the boards were written (tie order)
+    scored_at = models.BigIntegerField()  # epoch s: which day and week boards it counted on
     gain = models.IntegerField()  # points added to total_score and the period boards
+    seq = models.BigIntegerField(default=0)  # the boards' tie counter value it took (0: no gain)
 
     class Meta:
         db_table = "quizzes_submission"

@@ -2,9 +2,10 @@
 
 Quizzes with their current answer keys, then users in batches: profile, password hash, name
 indexes, best per quiz, and their global, daily and weekly board entries, each user in one
-script (quizzes/lua/player_restore.lua). Board entries are encoded exactly as scoring encodes
-them (leaderboard/encoding.py) from the gains and score times recorded with each submission,
-so ranks and their tie order come back as they were. Idempotent; never over a live profile
+script (quizzes/lua/player_restore.lua). Board members are built as scoring builds them
+(leaderboard/encoding.py) from the gain and the tie counter value recorded with each
+submission, and the counter is set past the highest, so ranks and their tie order come back
+as they were and later changes order after them. Idempotent; never over a live profile
 or a newer quiz version unless forced. Not restored: sessions (log in again), idempotency
 keys (24 h), submissions (read from PostgreSQL), queued submissions never scored.
 """
@@ -52,7 +53,7 @@ def rebuild_redis(*, force: bool = False, now: datetime | None = None,
     _quizzes_restore(report, force)
     progress(f"quizzes: {report.quizzes} restored, {report.quizzes_skipped} already current")
     periods = _period_points(now)
-    last_gain = _last_gain_times()
+    last_gain = _last_gain_seqs()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id, username, role, created_at, password, total_score, quizzes_solved FROM accounts_user ORDER BY id"
@@ -87,21 +88,22 @@ def _quizzes_restore(report: Report, force: bool) -> None:
         report.quizzes_skipped += restored != 1
 
 
-def _last_gain_times() -> dict[str, int]:
-    """When each user's total last went up (the global board's tie break)."""
+def _last_gain_seqs() -> dict[str, int]:
+    """The tie counter value of each user's last gain (the global board's tie order)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT user_id, max(scored_at) FROM quizzes_submission WHERE gain > 0 GROUP BY user_id")
+        cursor.execute("SELECT user_id, max(seq) FROM quizzes_submission WHERE gain > 0 GROUP BY user_id")
         return dict(cursor.fetchall())
 
 
 def _period_points(now: datetime) -> dict[str, dict[str, list[int]]]:
-    """user id -> {period board key: [points, last gain second, EXPIREAT]} for boards alive at `now`."""
+    """user id -> {period board key: [points, last gain's seq, EXPIREAT]} for boards alive at `now`."""
     since = int((now - timedelta(days=PERIOD_LOOKBACK_DAYS)).timestamp())
     with connection.cursor() as cursor:
-        cursor.execute("SELECT user_id, scored_at, gain FROM quizzes_submission WHERE gain > 0 AND scored_at >= %s", [since])
+        cursor.execute("SELECT user_id, scored_at, gain, seq FROM quizzes_submission WHERE gain > 0 AND scored_at >= %s",
+                       [since])
         rows = cursor.fetchall()
     points: dict[str, dict[str, list[int]]] = defaultdict(dict)
-    for user_id, scored_at, gain in rows:
+    for user_id, scored_at, gain, seq in rows:
         at = datetime.fromtimestamp(scored_at, tz=timezone.utc)
         for period in ("day", "week"):
             expires_at = board_keys.board_expires_at(period, at)
@@ -109,7 +111,7 @@ def _period_points(now: datetime) -> dict[str, dict[str, list[int]]]:
                 continue
             held = points[user_id].setdefault(board_keys.board(period, at), [0, 0, expires_at])
             held[0] += gain
-            held[1] = max(held[1], scored_at)
+            held[1] = max(held[1], seq)
     return points
 
 
@@ -121,16 +123,21 @@ def _users_restore(rows, report: Report, force: bool, periods, last_gain, now: d
             best[uid][qid] = score
     pipe = redis_client().pipeline(transaction=False)
     for uid, username, role, created, password, total, solved in rows:
-        boards, args = [board_keys.board("all")], []
-        args += [str(encoding.encode(total, last_gain[uid])) if uid in last_gain and total > 0 else "", ""]
-        for board, (points, at, expires_at) in sorted(periods.get(uid, {}).items()):
-            boards.append(board)
-            args += [str(encoding.encode(points, at)), str(expires_at)]
+        boards: list[tuple[str, int, int, int | None]] = []  # board, points, seq, EXPIREAT
+        if uid in last_gain and total > 0:
+            boards.append((board_keys.board("all"), total, last_gain[uid], None))
+        boards += [(board, p, seq, expires) for board, (p, seq, expires) in sorted(periods.get(uid, {}).items())]
+        board_keys_args, board_args = [], []
+        for board, points, seq, expires in boards:
+            ties, tie_field = board_keys.board_tie_ref(board, uid)
+            board_keys_args += [board, ties]
+            tie = encoding.member(uid, seq).partition(":")[0]
+            board_args += [points, tie, tie_field, "" if expires is None else expires]
         _player_restore(
             keys=[account_keys.user_profile(uid), account_keys.user_password(uid), account_keys.users_by_name(),
-                  account_keys.users_names(), keys.user_best(uid), *boards],
+                  account_keys.users_names(), keys.user_best(uid), board_keys.tie_sequence(), *board_keys_args],
             args=["1" if force else "0", uid, username, username.lower(), total, solved, iso(created), role,
-                  password, json.dumps(best.get(uid) or {}), *args],
+                  password, json.dumps(best.get(uid) or {}), max((b[2] for b in boards), default=0), *board_args],
             client=pipe,
         )
     for (uid, *_), restored in zip(rows, pipe.execute()):

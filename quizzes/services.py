@@ -23,6 +23,7 @@ from config.keys import digest
 from config.outbox import outbox_append, outbox_script_args
 from config.redis import LuaScript, redis_client
 from quizzes import keys, selectors
+from ratelimit.limiters import LimitResult
 
 _LUA = Path(__file__).parent / "lua"
 _quiz_update = LuaScript(_LUA / "quiz_update.lua")
@@ -43,6 +44,15 @@ class Accepted:
 
     id: str
     replayed: bool
+    # A replay's submission as it is now (selectors.submission_get): it may have been scored since.
+    current: dict | None = None
+
+    def status_now(self) -> dict:
+        """Return what a replay adds to the first answer: the status now, and its score once scored."""
+        if self.current is None or self.current["status"] == "queued":
+            return {}
+        names = ("status", "score", "max_score", "correct", "processed_at", "reason")
+        return {name: self.current[name] for name in names if self.current.get(name) is not None}
 
 
 class NotAReplay(Exception):
@@ -148,12 +158,14 @@ def quiz_delete(*, quiz_id: str) -> None:
 
 def submission_create(
     *, user_id: str, quiz_id: str, answers: list[int], idempotency_key: str | None = None,
-    replay_only: bool = False, now: datetime | None = None,
+    replay_only: bool = False, quota: LimitResult | None = None, now: datetime | None = None,
 ) -> Accepted:
     """Validate, record and enqueue a submission in one round trip (submission_accept.lua).
 
     `replay_only`: answer only the replay of an earlier submission with this idempotency key,
     and raise NotAReplay for anything new (its caller is over the rate limit).
+    `quota`: the caller's rate-limit admission, given back in the same step unless the
+    submission is queued. A replay costs one more round trip: reading its current status.
     """
     now = now or datetime.now(timezone.utc)
     submission_id = uuid.uuid4().hex
@@ -168,6 +180,8 @@ def submission_create(
     ]
     if idempotency_key is not None:
         script_keys.append(keys.idempotency(user_id, idempotency_key))
+    if quota is not None:
+        script_keys.append(quota.key)
     request_digest = digest(json.dumps({"quiz_id": quiz_id, "answers": answers}, separators=(",", ":")))
     reply = _submission_accept(
         keys=script_keys,
@@ -175,10 +189,15 @@ def submission_create(
             submission_id, user_id, quiz_id, ",".join(map(str, answers)), iso(now),
             int(now.timestamp() * 1000), request_digest, settings.IDEMPOTENCY_KEY_SECONDS,
             "1" if replay_only else "0",
+            quota.algorithm if quota is not None else "", quota.attempt_id if quota is not None else "",
             *_score_job_fields(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id),
         ],
     )
-    return _accepted(reply)
+    accepted = _accepted(reply)
+    if accepted.replayed:
+        current = selectors.submission_get(submission_id=accepted.id, user_id=user_id)
+        return Accepted(id=accepted.id, replayed=True, current=current)
+    return accepted
 
 
 def _accepted(reply: list) -> Accepted:
