@@ -63,6 +63,7 @@ def _score_users(users: int, each: int, quiz: dict) -> list[str]:
 
 def memory_per_user(settings, client, quick: bool) -> list[dict]:
     from config.archiver import archive_drain
+    from config.keys import outbox_stream
     from quizzes import keys, services
 
     users = 10 if quick else 30
@@ -75,6 +76,7 @@ def memory_per_user(settings, client, quick: bool) -> list[dict]:
         ids = _score_users(users, 100, quiz)
         _drop_rq(client)
         if variant == "on":
+            per_user["entry"] = client.memory_usage(outbox_stream(), samples=0) / client.xlen(outbox_stream())
             archive_drain()
         per_user[variant] = (client.info("memory")["used_memory"] - before) / users
         if variant == "on":
@@ -82,6 +84,7 @@ def memory_per_user(settings, client, quick: bool) -> list[dict]:
                 client.delete(*(keys.submission(sid) for sid in ids[start:start + 1000]))
             per_user["expired"] = (client.info("memory")["used_memory"] - before) / users
     figures.append(_figure("Redis memory per user, 100 processed submissions, archive off", per_user["off"], "B"))
+    figures.append(_figure("outbox Stream memory per unarchived entry (MEMORY USAGE / XLEN)", per_user["entry"], "B"))
     figures.append(_figure("... archive on, just archived (hashes kept 7 days)", per_user["on"], "B",
                            baseline=per_user["off"], label="archive off"))
     figures.append(_figure("... archive on, after the hashes expired", per_user["expired"], "B",

@@ -58,6 +58,7 @@ def test_best_attempt_solved_count_and_idempotency_survive_expiry(archive, quiz,
     redis.delete(keys.submission(sid))
     replay = submit(client, quiz["id"], RIGHT, HTTP_IDEMPOTENCY_KEY="k1")
     assert replay.status_code == 202 and replay.json()["id"] == sid
+    assert (replay.json()["status"], replay.json()["score"]) == ("processed", 35)  # read back from PostgreSQL
     submit(client, quiz["id"], [1, 1, 0])  # worse: adds nothing
     run_worker()
     me = client.get("/api/v1/me").json()
