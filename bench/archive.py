@@ -14,8 +14,8 @@ suite's tests/postgres_server.py), never the machine's own. Figures:
 - results miss at 10^5 processed submissions of one quiz version: one SQL query, Redis in
   chunks of RESULTS_REDIS_CHUNK, and the former single pipeline (the same aggregation with
   one chunk), plus the longest single command Redis ran during each Redis read (SLOWLOG);
-- submission accept calls/s (the accept service, in-process, interleaved rounds) with the
-  archive on and off.
+- submission accept: POST req/s over HTTP on two Procfile web servers, DATABASE_URL set and
+  unset, alternating rounds; and the accept service's calls/s in-process, interleaved.
 """
 from __future__ import annotations
 
@@ -227,6 +227,33 @@ def accept_rate(settings, client, quick: bool) -> list[dict]:
                     baseline=rates[False], label="archive off", target=(">=", 0.9))]
 
 
+def accept_over_http(settings, redis_url: str, quick: bool) -> list[dict]:
+    """POST submissions req/s on two Procfile web servers, DATABASE_URL set vs unset, alternating."""
+    from bench.common import seed_users
+    from bench.http_api import procfile_web_server
+    from bench.http_load import http_load
+    from bench.roundtrips import ANSWERS as BODY
+    from bench.roundtrips import create_quiz
+    from config.redis import redis_client
+
+    redis_client().flushall()
+    settings.ARCHIVE_ENABLED = False
+    tokens = [u["token"] for u in seed_users(300 if quick else 600, prefix="archttp")]
+    path = f"/api/v1/quizzes/{create_quiz(seed_users(1, prefix='archadmin', role='admin')[0]['token'])}/submissions"
+    rate, seconds, best = "1000000/60s", 3 if quick else 4, {"off": 0.0, "on": 0.0}
+    with procfile_web_server(redis_url, 2, DATABASE_URL="", RATELIMIT_SUBMISSIONS_RATE=rate) as off, \
+            procfile_web_server(redis_url, 2, DATABASE_URL=os.environ["DATABASE_URL"], RATELIMIT_SUBMISSIONS_RATE=rate) as on:
+        for _ in range(2 if quick else 3):
+            for name, srv in (("off", off), ("on", on)):
+                res = http_load(srv.url + path, body=BODY, tokens=tokens, seconds=seconds, connections=16)
+                if res.non_2xx or res.errors:
+                    raise SystemExit(f"archive {name}: {res.non_2xx} non-2xx, {res.errors} errors")
+                best[name] = max(best[name], res.rps)
+    return [_figure("POST submissions over HTTP req/s, archive on", best["on"], "req/s", baseline=best["off"],
+                    label="archive off (DATABASE_URL unset)", target=(">=", 0.9),
+                    note="Procfile web x2, best of alternating rounds")]
+
+
 def run(quick: bool = False) -> list[dict]:
     """Start a private Redis and PostgreSQL, measure, return the figures."""
     from bench.common import PrivateRedis, setup_django
@@ -251,7 +278,7 @@ def run(quick: bool = False) -> list[dict]:
         for step in (memory_per_user, archiver_vs_scoring, results_miss, accept_rate):
             figures += step(settings, client, quick)
             print(f"  {step.__name__}: done", file=sys.stderr, flush=True)
-        return figures
+        return figures + accept_over_http(settings, redis.url, quick)
     finally:
         pg.destroy()
         redis.stop()

@@ -6,6 +6,9 @@ consumer groups (`archive` here); each reads its own pending entries first (a re
 mid-batch gets them again), then new ones, and acknowledges after its side effects commit.
 Entries are `{type, data}` with `data` JSON. `outbox_trim` drops what every group has read
 and acknowledged, so the Stream holds only the backlog; the XADD cap bounds it in an outage.
+Hand-written because redis-py has the Stream commands but no consumer loop, and none of the
+stack's libraries (RQ, channels-redis) reads a Stream; it stays small and generic so that any
+other reader of this outbox (a relay) can use it too.
 """
 from __future__ import annotations
 
@@ -106,8 +109,8 @@ def outbox_backlog(*, group: str, client=None) -> dict:
     pending = client.xpending(stream, group)
     unread = client.xrange(stream, min=f"({info['last-delivered-id']}", count=1)
     lag = info.get("lag")
-    if lag is None:  # unknown after trimming: count what is left after the group's position
-        lag = len(client.xrange(stream, min=f"({info['last-delivered-id']}", count=settings.OUTBOX_STREAM_MAXLEN))
+    if lag is None:  # Redis cannot tell after some trims: the Stream's length bounds it
+        lag = client.xlen(stream) if unread else 0
     candidates = [pending["min"]] if pending["pending"] else []
     candidates += [unread[0][0]] if unread else []
     oldest = min(candidates, key=_id_key) if candidates else None

@@ -33,8 +33,9 @@ ON CONFLICT (quiz_id, version) DO NOTHING
 """
 _DELETE_QUIZ = "UPDATE quizzes_quiz SET deleted_at = %s WHERE id = %s"
 # One statement per table per batch, the rows sent as one JSON parameter: executemany sent a
-# statement per row and archived slower than scoring; binding column arrays spent most of the
-# time quoting values in Python. This runs about 4x faster than executemany (bench/archive.py).
+# statement per row (measured 1.2-2.4k entries/s, no faster than scoring in-process), binding
+# column arrays spent most of its time quoting values in Python; this measured 4-9k entries/s
+# on the same loaded machine (cProfile over bench/archive.py's drain).
 _INSERT_SUBMISSIONS = """
 INSERT INTO quizzes_submission (id, user_id, quiz_id, quiz_version, answers, score, max_score, correct,
     correct_mask, created_at, created_ms, processed_at, scored_at, gain, seq)

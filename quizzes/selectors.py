@@ -96,8 +96,7 @@ def quiz_results_basis(*, quiz_id: str) -> ResultsBasis | None:
 
 
 def results_compute(*, quiz_id: str, version: int, max_score: int, question_count: int) -> dict:
-    """Aggregate the processed submissions of the quiz's `version`: one SQL query with the
-    archive on, else from Redis in bounded chunks. `results.py` caches it."""
+    """Aggregate the processed submissions of the quiz's `version` (SQL with the archive on, else Redis)."""
     width = _bucket_width(max_score)
     if settings.ARCHIVE_ENABLED:
         from quizzes.archived import results_aggregate_sql

@@ -6,6 +6,8 @@ Loaded with `-p tests.postgres_server`. When the collected tests include any mar
 `default` database at it; pytest-django then creates the test database on it. As root, the
 server runs as the `postgres` user (PostgreSQL refuses to run as root). Without the binaries
 those tests skip with how to install them; every other test runs, with no database at all.
+Written here rather than taken from pytest-postgresql: it is the same initdb/pg_ctl sequence
+(about 40 lines), needs no extra dependency, and handles the run-as-root case CI has.
 """
 from __future__ import annotations
 

@@ -71,3 +71,17 @@ def test_nothing_is_appended_with_the_archive_off(admin_client, quiz, player, ru
     run_worker()
     assert redis.exists(outbox_stream()) == 0
     assert redis.ttl(keys.submission(redis.zrange(keys.quiz_submissions(quiz["id"]), 0, 0)[0])) == -1
+
+
+def test_health_shows_the_archive_backlog_until_it_is_drained(archive, quiz, player, run_worker, drain, api):
+    _, client = player()
+    submit(client, quiz["id"], RIGHT)
+    run_worker()
+    waiting = api.get("/api/v1/health").json()["archive"]
+    assert waiting["database"] == "ok" and waiting["backlog"] >= 3  # registrations, the quiz, the score
+    drain()
+    assert api.get("/api/v1/health").json()["archive"] == {"database": "ok", "backlog": 0, "oldest_age_seconds": 0.0}
+
+
+def test_health_has_no_archive_section_with_the_archive_off(api):
+    assert "archive" not in api.get("/api/v1/health").json()

@@ -85,14 +85,19 @@ def test_archiver_killed_mid_batch_archives_every_entry_exactly_once(archive, se
     _assert_postgres_matches_redis(redis, users, quiz, scored)
 
 
-def test_postgresql_stopped_for_30_seconds_under_load_loses_nothing(archive, settings, redis):
+def test_postgresql_stopped_for_30_seconds_under_load_loses_nothing(archive, settings, redis, player, drain):
     server = postgres_server()
     users = [user_create(username=f"load{i}", password="correct-horse-1") for i in range(10)]
     quiz = services.quiz_create(**quiz_body())
+    reader, client = player()
+    expired = services.submission_create(user_id=reader["id"], quiz_id=quiz["id"], answers=RIGHT).id
+    scoring.submission_score(submission_id=expired, quiz_id=quiz["id"], user_id=reader["id"])
+    drain()
+    redis.delete(keys.submission(expired))  # only PostgreSQL has it now
     archiver = _archiver("manage.py", "archiver", ARCHIVE_BATCH="50")
     try:
         start = datetime.now(timezone.utc)
-        scored = _score_many(users, quiz, rounds=2, start=start)
+        scored = _score_many(users, quiz, rounds=2, start=start) + 1
         connection.close()
         server.stop("fast")
         stopped_at = time.monotonic()
@@ -103,11 +108,14 @@ def test_postgresql_stopped_for_30_seconds_under_load_loses_nothing(archive, set
             time.sleep(0.5)
         # Health's view of it: the backlog holds everything scored meanwhile, and it is old.
         assert ages[-1]["backlog"] >= during and ages[-1]["oldest_age_seconds"] > 10
+        down = client.get(f"/api/v1/submissions/{expired}")
+        assert down.status_code == 503 and down.json()["error"]["code"] == "service_unavailable"
         server.start()
         restarted = time.monotonic()
         while outbox_backlog(group=GROUP)["backlog"] and time.monotonic() - restarted < 60:
             time.sleep(0.2)
         print(f"backlog of {ages[-1]['backlog']} entries drained {time.monotonic() - restarted:.1f} s after restart")
+        assert client.get(f"/api/v1/submissions/{expired}").status_code == 200
     finally:
         archiver.terminate()
         archiver.wait(10)
