@@ -241,7 +241,7 @@ WS_SUBSCRIBE_TIMEOUT_SECONDS = env_float("WS_SUBSCRIBE_TIMEOUT_SECONDS", 5.0)
 INACTIVE_SWEEP_BATCH = env_int("INACTIVE_SWEEP_BATCH", 500)
 INACTIVE_SWEEP_CRON = env_str("INACTIVE_SWEEP_CRON", "17 * * * *")
 # The archive (quizzes/archive.py, config/outbox.py): outbox entries kept while unarchived (a
-# day's outage at 20 records/s, see the README), entries per archiver transaction, and how long
+# day's outage at 23 records/s, about 1 GB: see the README), entries per archiver transaction, and how long
 # a processed submission's hash stays in Redis once it is in PostgreSQL.
 OUTBOX_STREAM_MAXLEN = env_int("OUTBOX_STREAM_MAXLEN", 2_000_000)
 ARCHIVE_BATCH = env_int("ARCHIVE_BATCH", 500)
