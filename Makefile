@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -28,7 +29,7 @@ manage: $(STAMP)
 redis-url: $(STAMP)
 	@$(BIN)/python -c 'from config.devenv import dev_env_read; print(dev_env_read().get("REDIS_URL", ""))'
 
-# `make test` is the whole suite (about 4 minutes here). The tests that kill and restart real
+# `make test` is the whole suite (about 9 minutes on 2 busy cores). The tests that kill and restart real
 # processes (workers, Redis) or soak the system also run apart: `make test-faults`; the rest
 # alone is `make test-fast`.
 SLOW_TESTS := tests/faults tests/soak tests/archive/test_archiver_faults.py

@@ -1,30 +1,69 @@
-"""`GET /api/v1/health`: Redis reachability, score-queue depth, failed jobs, live workers."""
+"""`GET /api/v1/health`: Redis reachability, the score queue's jobs, live workers.
+
+Read without RQ's registry cleanup (RQ's `count` on its registries runs `cleanup()`, which runs
+failure callbacks): a health probe must only read, in one round trip after the PING.
+"""
 from __future__ import annotations
 
-import django_rq
+import time
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
-from rq import Worker
-from rq.registry import FailedJobRegistry
+from rq.utils import utcparse
 
 from config.outbox import outbox_backlog
 from config.redis import redis_client
+from quizzes import keys as quiz_keys
+
+# A worker heartbeats at every wake-up of its blocking dequeue (10 s with config.worker's
+# WORKER_TTL) and at the start and end of each job (a score job times out at 10 s); one that has
+# been silent this long is dead, even while its key (kept worker_ttl + 60 s) still exists.
+LIVE_WORKER_SECONDS = 45
+
+
+def live_workers(client, queue_name: str, *, now: float | None = None) -> int:
+    """Workers registered on `queue_name` whose last heartbeat is recent."""
+    now = time.time() if now is None else now
+    worker_keys = sorted(client.smembers(quiz_keys.rq_workers(queue_name)))
+    if not worker_keys:
+        return 0
+    with client.pipeline(transaction=False) as pipe:
+        for key in worker_keys:
+            pipe.hmget(key, "last_heartbeat", "death")
+        beats = pipe.execute()
+    return sum(
+        1 for beat, death in beats
+        if beat and not death and now - utcparse(beat).timestamp() <= LIVE_WORKER_SECONDS
+    )
 
 
 def health_status() -> dict:
     """Return the health document; raises redis errors when Redis is unreachable."""
-    redis_client().ping()
-    queue = django_rq.get_queue(settings.SCORE_QUEUE)
-    failed = FailedJobRegistry(queue=queue)
+    client = redis_client()
+    client.ping()
+    name = settings.SCORE_QUEUE
+    now = time.time()
+    overdue_ms = int((now - settings.SCORE_RESCUE_AFTER_SECONDS) * 1000)
+    with client.pipeline(transaction=False) as pipe:
+        pipe.llen(quiz_keys.rq_queue(name))
+        pipe.zcard(quiz_keys.rq_started(name))
+        pipe.zcount(quiz_keys.rq_started(name), "-inf", now)  # lease over: the worker is gone
+        pipe.zcard(quiz_keys.rq_failed(name))
+        pipe.zcount(quiz_keys.submissions_queued(), "-inf", overdue_ms)
+        pipe.get(quiz_keys.submissions_rescued())
+        queued, started, abandoned, failed, stuck, rescued = pipe.execute()
     body = {
         "status": "ok",
         "redis": "ok",
-        "queue": {"name": queue.name, "queued": queue.count, "failed": failed.count},
-        "workers": Worker.count(queue=queue),
+        "queue": {
+            "name": name, "queued": queued, "started": started, "abandoned": abandoned,
+            "failed": failed, "stuck": stuck, "rescued": int(rescued or 0),
+        },
+        "workers": live_workers(client, name, now=now),
     }
     if settings.ARCHIVE_ENABLED:
         body["archive"] = archive_status()
@@ -49,8 +88,16 @@ def archive_status() -> dict:
 
 class QueueOut(serializers.Serializer):
     name = serializers.CharField()
-    queued = serializers.IntegerField()
+    queued = serializers.IntegerField(help_text="Score jobs waiting in the queue.")
+    started = serializers.IntegerField(help_text="Score jobs a worker has started and not finished.")
+    abandoned = serializers.IntegerField(
+        help_text="Started jobs whose worker's lease ran out (it died); RQ's maintenance retries them."
+    )
     failed = serializers.IntegerField()
+    stuck = serializers.IntegerField(
+        help_text="Submissions still queued longer than SCORE_RESCUE_AFTER_SECONDS."
+    )
+    rescued = serializers.IntegerField(help_text="Submissions the reconciler has re-enqueued, ever.")
 
 
 class ArchiveOut(serializers.Serializer):
@@ -64,7 +111,7 @@ class HealthOut(serializers.Serializer):
     status = serializers.CharField()
     redis = serializers.CharField()
     queue = QueueOut()
-    workers = serializers.IntegerField()
+    workers = serializers.IntegerField(help_text="Live workers on the score queue.")
     archive = ArchiveOut(required=False, help_text="Only with DATABASE_URL set.")
 
 

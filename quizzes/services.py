@@ -177,6 +177,7 @@ def submission_create(
         keys.rq_job(submission_id),
         keys.rq_queue(settings.SCORE_QUEUE),
         keys.rq_queues(),
+        keys.submissions_queued(),
     ]
     if idempotency_key is not None:
         script_keys.append(keys.idempotency(user_id, idempotency_key))
@@ -190,7 +191,7 @@ def submission_create(
             int(now.timestamp() * 1000), request_digest, settings.IDEMPOTENCY_KEY_SECONDS,
             "1" if replay_only else "0",
             quota.algorithm if quota is not None else "", quota.attempt_id if quota is not None else "",
-            *_score_job_fields(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id),
+            *score_job_fields(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id),
         ],
     )
     accepted = _accepted(reply)
@@ -231,7 +232,8 @@ def _score_job_template(queue_name: str, timeout: int | None, intervals: tuple[i
     job = queue.create_job(
         SCORE_JOB,
         kwargs={"submission_id": "", "quiz_id": "", "user_id": ""},
-        retry=Retry(max=len(intervals), interval=list(intervals)) if intervals else None,
+        # A retry goes to the front of the queue: its submission has waited longest.
+        retry=Retry(max=len(intervals), interval=list(intervals), enqueue_at_front=True) if intervals else None,
         on_failure=Callback(SCORE_JOB_FAILED),
     )
     constant: list = []
@@ -241,7 +243,7 @@ def _score_job_template(queue_name: str, timeout: int | None, intervals: tuple[i
     return job, constant
 
 
-def _score_job_fields(*, submission_id: str, quiz_id: str, user_id: str) -> list:
+def score_job_fields(*, submission_id: str, quiz_id: str, user_id: str) -> list:
     """Return the score job's hash fields, flattened for HSET as rq's own scripts do."""
     template, fields = _score_job_template(
         settings.SCORE_QUEUE,

@@ -9,11 +9,12 @@
 -- KEYS[10] KEYS[11] KEYS[12] where the user's tie on KEYS[4], KEYS[5], KEYS[6] is kept
 -- (leaderboard.keys.board_tie_ref: the profile for the global board, members hashes else)
 -- KEYS[13] the boards' change counter (leaderboard.keys.tie_sequence)
+-- KEYS[14] queued-submissions index zset (read by the reconciler)
 -- ARGV[1] user id   ARGV[2] quiz id   ARGV[3] now (epoch s)   ARGV[4] processed_at (ISO-8601)
 -- ARGV[5] encoding TIE_MAX   ARGV[6] (unused)
 -- ARGV[7] day board EXPIREAT   ARGV[8] week board EXPIREAT
--- ARGV[9] ARGV[10] ARGV[11] the tie's field in KEYS[10], KEYS[11], KEYS[12]
--- KEYS[14], ARGV[12] (only with the archive on) outbox stream and its cap: a `submission.scored`
+-- ARGV[9] ARGV[10] ARGV[11] the tie's field in KEYS[10], KEYS[11], KEYS[12]   ARGV[12] submission id
+-- KEYS[15], ARGV[13] (only with the archive on) outbox stream and its cap: a `submission.scored`
 -- entry carries the processed record, the gain, its tie seq and the user's counters after it
 -- Returns {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
 -- username} (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
@@ -133,6 +134,7 @@ end
 
 redis.call('HSET', KEYS[1], 'status', 'processed', 'score', score, 'max_score', max_score,
   'correct', correct, 'correct_mask', table.concat(mask, ','), 'processed_at', ARGV[4])
+redis.call('ZREM', KEYS[14], ARGV[12])
 
 -- Release this version's answer key pin; drop the key once unused and no longer current.
 if redis.call('HINCRBY', KEYS[9], version, -1) <= 0 then
@@ -141,7 +143,7 @@ if redis.call('HINCRBY', KEYS[9], version, -1) <= 0 then
     redis.call('HDEL', KEYS[8], version)
   end
 end
-if KEYS[14] then
+if KEYS[15] then
   local c = redis.call('HMGET', KEYS[1], 'created_at', 'created_ms')
   local solved = redis.call('HGET', KEYS[3], 'quizzes_solved')
   local data = cjson.encode({id = redis.call('HGET', KEYS[1], 'id'), user_id = uid, quiz_id = ARGV[2],
@@ -150,7 +152,7 @@ if KEYS[14] then
     created_ms = c[2], processed_at = ARGV[4], scored_at = tonumber(ARGV[3]), gain = gain, seq = string.format('%.0f', seq),
     best = math.max(score, tonumber(best or '0')), total_score = total,
     quizzes_solved = tonumber(solved)})
-  redis.call('XADD', KEYS[14], 'MAXLEN', '~', ARGV[12], '*', 'type', 'submission.scored', 'data', data)
+  redis.call('XADD', KEYS[15], 'MAXLEN', '~', ARGV[13], '*', 'type', 'submission.scored', 'data', data)
 end
 rank_before = rank_before and rank_before + 1 or ''
 rank_after = rank_after and rank_after + 1 or ''

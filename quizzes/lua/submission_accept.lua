@@ -3,7 +3,8 @@
 -- job hash, RPUSH of its id on the queue list, SADD of the queue to rq:queues).
 -- KEYS[1] quiz hash   KEYS[2] submission hash   KEYS[3] quiz submissions zset
 -- KEYS[4] quiz pending hash   KEYS[5] rq job hash   KEYS[6] rq queue list   KEYS[7] rq:queues set
--- KEYS[8] (only with an Idempotency-Key) idempotency string
+-- KEYS[8] queued-submissions index zset (read by the reconciler)
+-- KEYS[9] (only with an Idempotency-Key) idempotency string
 -- KEYS[last] (only when ARGV[10] is not "") the caller's rate-limit key for submissions
 -- ARGV[1] submission id (also the job id)   ARGV[2] user id   ARGV[3] quiz id
 -- ARGV[4] answers, comma-separated choice indexes   ARGV[5] created_at (ISO-8601)
@@ -21,8 +22,8 @@ if ARGV[10] ~= '' then
   limiter = KEYS[#KEYS]
 end
 local idem = nil
-if #KEYS - (limiter and 1 or 0) >= 8 then
-  idem = KEYS[8]
+if #KEYS - (limiter and 1 or 0) >= 9 then
+  idem = KEYS[9]
 end
 
 -- The same rules as ratelimit/limiters.py's release (ZREM; fixed_window_release.lua).
@@ -78,6 +79,7 @@ redis.call('HSET', KEYS[2], 'id', ARGV[1], 'user_id', ARGV[2], 'quiz_id', ARGV[3
   'quiz_version', version, 'answers', ARGV[4], 'status', 'queued',
   'created_at', ARGV[5], 'created_ms', ARGV[6])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
+redis.call('ZADD', KEYS[8], ARGV[6], ARGV[1])
 -- Pins this version's answer key until the submission is scored (see quiz_update.lua).
 redis.call('HINCRBY', KEYS[4], version, 1)
 if idem then
