@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 from rq.utils import utcparse
 
+from config.outbox import outbox_backlog
 from config.redis import redis_client
 from quizzes import keys as quiz_keys
 
@@ -55,7 +56,7 @@ def health_status() -> dict:
         pipe.zcount(quiz_keys.submissions_queued(), "-inf", overdue_ms)
         pipe.get(quiz_keys.submissions_rescued())
         queued, started, abandoned, failed, stuck, rescued = pipe.execute()
-    return {
+    body = {
         "status": "ok",
         "redis": "ok",
         "queue": {
@@ -64,6 +65,25 @@ def health_status() -> dict:
         },
         "workers": live_workers(client, name, now=now),
     }
+    if settings.ARCHIVE_ENABLED:
+        body["archive"] = archive_status()
+    return body
+
+
+def archive_status() -> dict:
+    """The archive's outbox backlog, its oldest entry's age, and whether PostgreSQL answers."""
+    from django.db import DatabaseError, connection
+
+    from config.archiver import GROUP
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except DatabaseError:
+        connection.close()
+        database = "unreachable"
+    return {"database": database, **outbox_backlog(group=GROUP)}
 
 
 class QueueOut(serializers.Serializer):
@@ -80,12 +100,19 @@ class QueueOut(serializers.Serializer):
     rescued = serializers.IntegerField(help_text="Submissions the reconciler has re-enqueued, ever.")
 
 
+class ArchiveOut(serializers.Serializer):
+    database = serializers.CharField(help_text="`ok` or `unreachable`.")
+    backlog = serializers.IntegerField(help_text="Outbox entries not yet in PostgreSQL.")
+    oldest_age_seconds = serializers.FloatField(help_text="Age of the oldest of them (0 when none).")
+
+
 @extend_schema_serializer(many=False)  # one document, though `list` serves it
 class HealthOut(serializers.Serializer):
     status = serializers.CharField()
     redis = serializers.CharField()
     queue = QueueOut()
     workers = serializers.IntegerField(help_text="Live workers on the score queue.")
+    archive = ArchiveOut(required=False, help_text="Only with DATABASE_URL set.")
 
 
 class HealthViewSet(ViewSet):
