@@ -22,7 +22,7 @@ CONVERTER = re.compile(r"<(?:[^>:]+:)?(\w+)>")
 
 
 class ApiRootView(APIRootView):
-    """Link every resource of the API; a route that takes an id is a URI template (`{quiz_id}`)."""
+    """Link every resource of the API; a route that takes an id is a URI template, such as {quiz_id}."""
 
     authentication_classes: list = []  # a public index: it reads nothing, so it needs no session
     permission_classes = [AllowAny]
