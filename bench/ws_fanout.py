@@ -301,6 +301,14 @@ def _run_server(name: str, redis_url: str, user: dict, sizes: list[int], rounds:
 
 def _run_row(name: str, redis_url: str, user: dict, sizes: list[int], rounds: int, scratch: Path) -> list[dict] | str:
     """Measure one server, or return why it could not be measured (the other rows still run)."""
+    # Each row starts from empty boards and streams: the hub's tree writes its own (older) board
+    # encoding, which today's code does not read.
+    from config.redis import redis_client
+    from leaderboard import keys
+
+    stale = list(redis_client().scan_iter(match=f"{keys.board('all').rsplit(':', 1)[0]}:*", count=1000))
+    if stale:
+        redis_client().delete(*stale)
     try:
         return _run_server(name, redis_url, user, sizes, rounds, scratch)
     except Exception as exc:  # a row that breaks down under load is a result too, not the end of the run
