@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from accounts import keys as account_keys
-from config.redis import LuaScript
+from config.redis import LuaScript, redis_client
+from config.replication import acknowledged, replicas_required
 from leaderboard import encoding
 from leaderboard import keys as board_keys
 from quizzes import keys
@@ -56,17 +57,22 @@ def submission_score(
 ) -> Applied | None:
     """Grade and apply a submission; None when an earlier run already applied (or failed) it."""
     now = now or datetime.now(timezone.utc)
-    reply = _score_apply(
-        keys=[
-            keys.submission(submission_id), keys.user_best(user_id), account_keys.user_profile(user_id),
-            board_keys.board("all"), board_keys.board("day", now), board_keys.board("week", now),
-            keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id),
-        ],
-        args=[
-            user_id, quiz_id, int(now.timestamp()), iso(now), encoding.EPOCH, encoding.TIME_SPAN,
-            board_keys.board_expires_at("day", now), board_keys.board_expires_at("week", now),
-        ],
-    )
+    script_keys = [
+        keys.submission(submission_id), keys.user_best(user_id), account_keys.user_profile(user_id),
+        board_keys.board("all"), board_keys.board("day", now), board_keys.board("week", now),
+        keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id),
+    ]
+    args = [
+        user_id, quiz_id, int(now.timestamp()), iso(now), encoding.EPOCH, encoding.TIME_SPAN,
+        board_keys.board_expires_at("day", now), board_keys.board_expires_at("week", now),
+    ]
+    if replicas_required():
+        # Announce only what the replicas hold. Short of them this raises a transient error and
+        # RQ retries the job, which then finds the score applied (no double score) and, like any
+        # run that did not apply it, announces nothing: events stay at most once.
+        (reply,) = acknowledged(redis_client(), lambda pipe: _score_apply(keys=script_keys, args=args, client=pipe))
+    else:
+        reply = _score_apply(keys=script_keys, args=args)
     outcome = reply[0]
     if outcome in ("duplicate", "failed"):
         return None

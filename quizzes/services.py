@@ -19,8 +19,9 @@ from rq.queue import Queue
 from rq.utils import now as rq_now
 
 from config.exceptions import ApplicationError, Conflict, IdempotencyMismatch, NotFound
-from config.keys import digest
+from config.keys import digest, outbox_stream
 from config.redis import LuaScript, redis_client
+from config.replication import acknowledged, replicas_required
 from quizzes import keys, selectors
 
 _LUA = Path(__file__).parent / "lua"
@@ -154,22 +155,28 @@ def submission_create(
         keys.submission(submission_id),
         keys.quiz_submissions(quiz_id),
         keys.quiz_pending(quiz_id),
-        keys.rq_job(submission_id),
-        keys.rq_queue(settings.SCORE_QUEUE),
-        keys.rq_queues(),
     ]
+    job = {"submission_id": submission_id, "quiz_id": quiz_id, "user_id": user_id}
+    if settings.SUBMISSIONS_VIA_OUTBOX:
+        script_keys.append(outbox_stream())
+        mode_args = ["outbox", settings.OUTBOX_MAXLEN]
+    else:
+        script_keys += [keys.rq_job(submission_id), keys.rq_queue(settings.SCORE_QUEUE), keys.rq_queues()]
+        mode_args = ["rq", *score_job_fields(**job)]
     if idempotency_key is not None:
         script_keys.append(keys.idempotency(user_id, idempotency_key))
     request_digest = digest(json.dumps({"quiz_id": quiz_id, "answers": answers}, separators=(",", ":")))
-    reply = _submission_accept(
-        keys=script_keys,
-        args=[
-            submission_id, user_id, quiz_id, ",".join(map(str, answers)), iso(now),
-            int(now.timestamp() * 1000), request_digest, settings.IDEMPOTENCY_KEY_SECONDS,
-            "1" if replay_only else "0",
-            *_score_job_fields(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id),
-        ],
-    )
+    args = [
+        submission_id, user_id, quiz_id, ",".join(map(str, answers)), iso(now),
+        int(now.timestamp() * 1000), request_digest, settings.IDEMPOTENCY_KEY_SECONDS,
+        "1" if replay_only else "0", *mode_args,
+    ]
+    if replicas_required():
+        # The 202 waits for the replicas; a replay waits too, so a retry after a 503 answers 202
+        # only once the first write is safe.
+        (reply,) = acknowledged(redis_client(), lambda pipe: _submission_accept(keys=script_keys, args=args, client=pipe))
+    else:
+        reply = _submission_accept(keys=script_keys, args=args)
     return _accepted(reply)
 
 
@@ -214,7 +221,7 @@ def _score_job_template(queue_name: str, timeout: int | None, intervals: tuple[i
     return job, constant
 
 
-def _score_job_fields(*, submission_id: str, quiz_id: str, user_id: str) -> list:
+def score_job_fields(*, submission_id: str, quiz_id: str, user_id: str) -> list:
     """Return the score job's hash fields, flattened for HSET as rq's own scripts do."""
     template, fields = _score_job_template(
         settings.SCORE_QUEUE,

@@ -1,22 +1,36 @@
 -- Accept a submission in one round trip: Idempotency-Key check, validation against the current
--- quiz, the submission record, and the RQ score job (written as rq's Queue.enqueue_job does:
--- job hash, RPUSH of its id on the queue list, SADD of the queue to rq:queues).
+-- quiz, the submission record, and its score job: either the RQ job itself (written as rq's
+-- Queue.enqueue_job does: job hash, RPUSH of its id on the queue list, SADD of the queue to
+-- rq:queues), when the queue lives in this Redis; or an outbox entry (type
+-- submission.accepted) that the relay moves to the queue's Redis.
 -- KEYS[1] quiz hash   KEYS[2] submission hash   KEYS[3] quiz submissions zset
--- KEYS[4] quiz pending hash   KEYS[5] rq job hash   KEYS[6] rq queue list   KEYS[7] rq:queues set
--- KEYS[8] (only with an Idempotency-Key) idempotency string
+-- KEYS[4] quiz pending hash
+-- "rq" mode:     KEYS[5] rq job hash   KEYS[6] rq queue list   KEYS[7] rq:queues set
+--                KEYS[8] (only with an Idempotency-Key) idempotency string
+-- "outbox" mode: KEYS[5] outbox stream   KEYS[6] (only with an Idempotency-Key) idempotency string
 -- ARGV[1] submission id (also the job id)   ARGV[2] user id   ARGV[3] quiz id
 -- ARGV[4] answers, comma-separated choice indexes   ARGV[5] created_at (ISO-8601)
 -- ARGV[6] created_at (epoch ms)   ARGV[7] request digest   ARGV[8] idempotency TTL (s)
 -- ARGV[9] "1": replays only (the caller is over its rate limit; anything new is refused)
--- ARGV[10..] job hash field, value pairs (from rq's Job.to_dict)
+-- ARGV[10] mode: "rq" or "outbox"
+-- "rq" mode:     ARGV[11..] job hash field, value pairs (from rq's Job.to_dict)
+-- "outbox" mode: ARGV[11] outbox MAXLEN (approximate)
 -- Returns {"queued", id, version} | {"replay", first id} | {"mismatch"} | {"not_found"}
 --       | {"invalid", "count", expected} | {"invalid", "choice", index, choices} | {"refused"}
-local idem = KEYS[8]
+local outbox = ARGV[10] == 'outbox'
+local idem = KEYS[outbox and 6 or 8]
 if idem then
   local seen = redis.call('GET', idem)
   if seen then
     local digest, first = string.match(seen, '^(%S+) (%S+)$')
     if digest == ARGV[7] then
+      -- A write that changes nothing (the same TTL), so that a WAIT after this script covers
+      -- the first submission too: the replication stream keeps order, and WAIT counts only
+      -- this connection's writes.
+      local ttl = redis.call('PTTL', idem)
+      if ttl > 0 then
+        redis.call('PEXPIRE', idem, ttl)
+      end
       return {'replay', first}
     end
     return {'mismatch'}
@@ -57,7 +71,12 @@ redis.call('HINCRBY', KEYS[4], version, 1)
 if idem then
   redis.call('SET', idem, ARGV[7] .. ' ' .. ARGV[1], 'EX', ARGV[8])
 end
-redis.call('HSET', KEYS[5], unpack(ARGV, 10))
-redis.call('RPUSH', KEYS[6], ARGV[1])
-redis.call('SADD', KEYS[7], KEYS[6])
+if outbox then
+  local data = cjson.encode({submission_id = ARGV[1], quiz_id = ARGV[3], user_id = ARGV[2]})
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[11], '*', 'type', 'submission.accepted', 'data', data)
+else
+  redis.call('HSET', KEYS[5], unpack(ARGV, 11))
+  redis.call('RPUSH', KEYS[6], ARGV[1])
+  redis.call('SADD', KEYS[7], KEYS[6])
+end
 return {'queued', ARGV[1], version}
