@@ -20,7 +20,12 @@ class ReplicasNotAcknowledged(redis.exceptions.ConnectionError):
 
     A ConnectionError, so it is what a lost Redis is everywhere: a 503 for the web (the
     write may exist; a retry with the same Idempotency-Key is safe), a transient error for jobs.
+    `replies` holds what the write's commands answered.
     """
+
+    def __init__(self, message: str, replies: list) -> None:
+        super().__init__(message)
+        self.replies = replies
 
 
 def replicas_required() -> int:
@@ -42,6 +47,7 @@ def acknowledged(client: redis.Redis, write: Callable[[redis.client.Pipeline], N
     if int(acked) < required:
         raise ReplicasNotAcknowledged(
             f"{acked} of {required} replicas acknowledged the write within "
-            f"{settings.REDIS_REPLICAS_ACK_TIMEOUT_MS} ms"
+            f"{settings.REDIS_REPLICAS_ACK_TIMEOUT_MS} ms",
+            replies,
         )
     return replies

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from accounts import keys as account_keys
 from config.redis import LuaScript, redis_client
-from config.replication import acknowledged, replicas_required
+from config.replication import ReplicasNotAcknowledged, acknowledged, replicas_required
 from leaderboard import encoding
 from leaderboard import keys as board_keys
 from quizzes import keys
@@ -70,7 +70,12 @@ def submission_score(
         # Announce only what the replicas hold. Short of them this raises a transient error and
         # RQ retries the job, which then finds the score applied (no double score) and, like any
         # run that did not apply it, announces nothing: events stay at most once.
-        (reply,) = acknowledged(redis_client(), lambda pipe: _score_apply(keys=script_keys, args=args, client=pipe))
+        try:
+            (reply,) = acknowledged(redis_client(), lambda pipe: _score_apply(keys=script_keys, args=args, client=pipe))
+        except ReplicasNotAcknowledged as short:
+            if short.replies[0][0] == "applied":
+                raise
+            reply = short.replies[0]  # this run wrote nothing: nothing to wait for
     else:
         reply = _score_apply(keys=script_keys, args=args)
     outcome = reply[0]
