@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-faults test-fast bench check clean
+.PHONY: run test test-faults test-fast bench check clean admin manage redis-url
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,19 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python -m config.launcher
+
+# Commands on the Redis `make run` uses (recorded in .data/dev.env; see config/devenv.py).
+# USER and PASSWORD reach the command through the environment, so no shell quoting applies.
+admin: $(STAMP)
+	@test "$(origin USER)" = "command line" && test -n "$$PASSWORD" || \
+	  { echo 'usage: make admin USER=<username> PASSWORD=<password>'; exit 2; }
+	$(BIN)/python manage.py create_admin "$$USER" --password "$$PASSWORD"
+
+manage: $(STAMP)
+	$(BIN)/python manage.py $(ARGS)
+
+redis-url: $(STAMP)
+	@$(BIN)/python -c 'from config.devenv import dev_env_read; print(dev_env_read().get("REDIS_URL", ""))'
 
 # `make test` is the whole suite (about 4 minutes here). The tests that kill and restart real
 # processes (workers, Redis) or soak the system also run apart: `make test-faults`; the rest

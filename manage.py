@@ -1,11 +1,14 @@
 #!/usr/bin/env python
-"""Django's command-line utility."""
+"""Django's command-line utility (with the environment `make run` recorded, when there is one)."""
 import os
 import sys
 
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from config.devenv import dev_env_load
+
+    dev_env_load()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

@@ -2,7 +2,7 @@
 
 | key                              | type   | TTL                                   | contents                                      |
 |----------------------------------|--------|---------------------------------------|-----------------------------------------------|
-| qb:user:{uid}                    | hash   | none (profile stays)                  | id, username, total_score, quizzes_solved, created_at, role; evicted (see below) |
+| qb:user:{uid}                    | hash   | none (profile stays)                  | id, username, total_score, quizzes_solved, created_at, role; board_tie (the user's tie on qb:lb:all, leaderboard/encoding.py); evicted (see below) |
 | qb:user:{uid}:password           | string | none                                  | Django password hash                          |
 | qb:users:by-name                 | hash   | none                                  | lower(username) -> uid (the atomic name claim)|
 | qb:users:names                   | hash   | none                                  | uid -> username (joins for leaderboards)      |
@@ -16,9 +16,10 @@ Pub/Sub channel `qb:sessions:ended` carries `{"user_id", "session_ids"}` when se
 
 Inactive-user lifecycle (accounts/lifecycle.py): the sweep removes a user inactive for
 INACTIVE_AFTER_DAYS from every board, ends their sessions and drops their last-seen entry.
-If they were on the global board it stores their encoded global score in the profile field
-`evicted`; their next login (session_create.lua) puts that score back on `qb:lb:all` with
-ZADD NX (never over a live entry) and deletes the field. Scoring writes the global board from
+If they were on the global board it stores their global entry ("<points> <tie>", see
+leaderboard/encoding.py) in the profile field `evicted`, and drops `board_tie`;
+their next login (session_create.lua) puts that entry back on `qb:lb:all` (never over a live
+entry) and deletes the field. Scoring writes the global board from
 the profile's total_score, so a returning user is whole either way.
 """
 from __future__ import annotations

@@ -141,10 +141,10 @@ def users_evict(
                 last_seen,
                 keys.user_profile(user_id),
                 keys.user_sessions(user_id),
-                *boards,
+                *(key for board in boards for key in (board, lb_keys.board_tie_ref(board, user_id)[0])),
                 *(keys.session(sid) for sid in session_ids),
             ],
-            args=[user_id, cutoff, len(boards) - 1, channel, mode, *session_ids],
+            args=[user_id, cutoff, len(boards) - 1, channel, mode, lb_keys.BOARD_TIE_FIELD, *session_ids],
             client=pipe,
         )
     return pipe.execute()

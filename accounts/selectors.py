@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from accounts import keys
 from config.redis import async_redis_client, redis_client
-from leaderboard import keys as lb_keys
+from leaderboard.selectors import board_rank_call
 
 
 def _iso_ms(ms: int | str | None) -> str | None:
@@ -27,13 +27,15 @@ async def user_profile_async(*, user_id: str) -> dict | None:
 
 def _profile_reads(pipe, user_id: str):
     pipe.hgetall(keys.user_profile(user_id))
-    pipe.zrevrank(lb_keys.board("all"), user_id)
+    source, rank_keys, rank_args = board_rank_call(user_id=user_id)
+    pipe.eval(source, len(rank_keys), *rank_keys, *rank_args)  # EVAL: no extra round trip in a pipeline
     return pipe
 
 
-def _profile(profile: dict, rank: int | None) -> dict | None:
+def _profile(profile: dict, ranked: list) -> dict | None:
     if not profile:
         return None
+    rank = None if ranked[0] < 0 else ranked[0]
     return {
         "id": profile["id"],
         "username": profile["username"],

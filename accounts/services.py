@@ -107,6 +107,7 @@ def session_create(*, user: dict, now_ms: int | None = None) -> NewSession:
             settings.SESSION_IDLE_SECONDS,
             settings.SESSION_MAX_AGE_SECONDS,
             _now_arg(now_ms),
+            lb_keys.BOARD_TIE_FIELD,
         ],
     )
     sessions_prune(user_id=user["id"])

@@ -188,13 +188,10 @@ def _figures(endpoint: str, app: Run, floor: Run, raw: Run | None, label: str) -
 
 
 def seed_board(*, users: list[dict]) -> None:
-    """Put `users` on the all-time board with distinct scores (one ZADD)."""
-    from config.redis import redis_client
-    from leaderboard import keys
-    from leaderboard.encoding import encode
+    """Put `users` on the all-time board with distinct scores (one script call)."""
+    from leaderboard.services import board_put
 
-    now = int(time.time())
-    redis_client().zadd(keys.board("all"), {u["id"]: encode(10 * i, now) for i, u in enumerate(users)})
+    board_put(entries=[(u["id"], 10 * i) for i, u in enumerate(users)])
 
 
 def run(report: Report, setup: Setup, *, lineup: bool, rounds: int = 2, probe_seconds: float = 2) -> None:

@@ -49,7 +49,7 @@ def _daphne_uvloop(port: int) -> list[str]:
 def _procfile(port: int) -> list[str]:
     """The Procfile's web command as it stands, on a local port."""
     line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
-    args = shlex.split(line[len("web:"):].replace("$PORT", str(port)).replace("0.0.0.0", "127.0.0.1"))
+    args = shlex.split(line[len("web:"):].replace("$PORT", str(port)).replace("${HOST:-0.0.0.0}", "127.0.0.1").replace("0.0.0.0", "127.0.0.1"))
     return ["-m", *args]
 
 
@@ -195,15 +195,14 @@ class Fleet:
 
 def _publisher(user: dict):
     """Return (prepare, publish): a board change as the scoring script makes it, then its events."""
-    from config.redis import redis_client
-    from leaderboard import encoding, keys
     from leaderboard.events import score_events_publish
+    from leaderboard.services import board_put
 
     total = [0]
 
     def prepare() -> None:
         total[0] += 1
-        redis_client().zadd(keys.board("all"), {user["id"]: encoding.encode(total[0], int(time.time()))})
+        board_put(entries=[(user["id"], total[0])])
 
     def publish() -> None:
         score_events_publish(

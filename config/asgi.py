@@ -13,7 +13,10 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from config.devenv import dev_env_load
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+dev_env_load()  # a server started by hand in a `make run` checkout uses the same Redis
 django_wsgi_app = get_wsgi_application()
 
 from a2wsgi import WSGIMiddleware  # noqa: E402

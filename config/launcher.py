@@ -1,5 +1,9 @@
 """Development launcher behind `make run`: an embedded Redis when REDIS_URL is unset, then
-every Procfile process under honcho. Ctrl-C stops them all, the embedded Redis last."""
+every Procfile process under honcho. Ctrl-C stops them all, the embedded Redis last.
+
+It records the environment it runs with in `.data/dev.env` (config/devenv.py), so every other
+command of this checkout uses the same Redis. If the embedded Redis dies, it says so and stops.
+"""
 from __future__ import annotations
 
 import os
@@ -7,65 +11,84 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from config.embedded_redis import redis_server_binary
+from config.devenv import RUN_ID, dev_env_write
+from config.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / ".data"
+WATCH_SECONDS = 0.5  # how often the launcher checks that the embedded Redis still runs
 
 
-def _secret_key() -> str:
+def _secret_key_file() -> Path:
     path = DATA / "secret_key"
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
-    return path.read_text().strip()
-
-
-def _start_embedded_redis(port: int) -> subprocess.Popen:
-    redis_dir = DATA / "redis"
-    redis_dir.mkdir(parents=True, exist_ok=True)
-    args = [
-        redis_server_binary(), "--port", str(port), "--bind", "127.0.0.1",
-        "--dir", str(redis_dir), "--appendonly", "yes", "--appendfsync", "everysec",
-        "--save", "", "--logfile", str(redis_dir / "redis.log"),
-    ]
-    # Its own session: Ctrl-C reaches the app processes, not Redis, which we stop after them.
-    proc = subprocess.Popen(args, start_new_session=True)
-    print(f"embedded redis-server (AOF in {redis_dir}) on 127.0.0.1:{port}", flush=True)
-    return proc
+    return path
 
 
 def _sigterm_as_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+def _say(message: str) -> None:
+    print(f"make run: {message}", flush=True)
+
+
+def _watch(honcho: subprocess.Popen, redis: EmbeddedRedis | None) -> int:
+    """Wait for honcho to end; stop it and fail if the embedded Redis dies first."""
+    while True:
+        try:
+            return honcho.wait(timeout=WATCH_SECONDS)
+        except subprocess.TimeoutExpired:
+            pass
+        if redis is not None and not redis.alive():
+            _say(
+                f"the embedded redis-server on 127.0.0.1:{redis.port} died ({redis.exit_status()}); "
+                f"stopping. {redis.log_tail()}"
+            )
+            honcho.send_signal(signal.SIGINT)
+            honcho.wait()
+            return 1
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     DATA.mkdir(exist_ok=True)
     env = dict(os.environ)
-    # Procfile commands (daphne, python) must resolve to this interpreter's environment.
+    # Procfile commands (uvicorn, python) must resolve to this interpreter's environment.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env.setdefault("PORT", "8000")
+    env.setdefault("HOST", "127.0.0.1")  # the Procfile's web line binds $HOST (0.0.0.0 without it)
     env.setdefault("DEBUG", "1")
-    env.setdefault("SECRET_KEY", _secret_key())
-    redis_proc = None
+    key_file = _secret_key_file()
+    env.setdefault("SECRET_KEY", key_file.read_text().strip())
+    recorded = {"DEBUG": env["DEBUG"], "SECRET_KEY_FILE": str(key_file)}
+    redis = None
     if not env.get("REDIS_URL"):
-        port = int(env.get("EMBEDDED_REDIS_PORT", "6390"))
-        redis_proc = _start_embedded_redis(port)
-        env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        redis = EmbeddedRedis(dir=DATA / "redis", port=int(env.get("EMBEDDED_REDIS_PORT", "6390")))
+        try:
+            _say(redis.start())
+        except EmbeddedRedisError as exc:
+            _say(f"cannot start the embedded Redis: {exc}")
+            return 1
+        env["REDIS_URL"] = redis.url
+        recorded[RUN_ID] = redis.run_id
+    dev_env_write({"REDIS_URL": env["REDIS_URL"], **recorded})
+    _say(f"Redis {env['REDIS_URL']}, recorded in {DATA / 'dev.env'} for manage.py and make admin/manage")
     honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-p", env["PORT"]]
     proc = subprocess.Popen(honcho, env=env, cwd=ROOT)
     try:
-        return proc.wait()
+        return _watch(proc, redis)
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGINT)
         return proc.wait()
     finally:
-        if redis_proc is not None:
-            redis_proc.terminate()
-            redis_proc.wait(timeout=10)
+        if redis is not None:
+            redis.stop()
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.views.ErrorPageMiddleware",  # outermost: not even DEBUG shows Django's debug page
     "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.JsonErrorMiddleware",
@@ -50,6 +51,9 @@ MIDDLEWARE = [
     "accounts.middleware.RedisSessionMiddleware",
     "ratelimit.headers.RateLimitHeadersMiddleware",
 ]
+
+# Django's debug page lists the settings (REDIS_URL included): never render it (config/views.py).
+DEFAULT_EXCEPTION_REPORTER = "config.views.QuietExceptionReporter"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -1,20 +1,93 @@
-"""Django's error handlers, answering with the JSON envelope instead of HTML pages."""
-from django.http import JsonResponse
+"""Error pages: the JSON envelope (a plain HTML page for a browser), never Django's debug page.
 
-from config.exceptions import error_body
+With DEBUG on, Django answers an exception that escapes a middleware (a disallowed Host, an
+unexpected error) with its technical page, which lists the settings, `REDIS_URL` included.
+`QuietExceptionReporter` (DEFAULT_EXCEPTION_REPORTER) renders nothing of it and marks the
+request, and `ErrorPageMiddleware` (outermost) answers such a request with the error page instead.
+"""
+from __future__ import annotations
+
+import html
+import json
+from typing import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.debug import ExceptionReporter
+
+from config.exceptions import classify, error_body
+
+_ESCAPED = "_error_page_exception"
+
+
+def _wants_html(request: HttpRequest) -> bool:
+    """True for a browser: it asks for text/html before JSON (API clients get JSON)."""
+    try:
+        return request.get_preferred_type(["application/json", "text/html"]) == "text/html"
+    except Exception:  # a malformed Accept header is no reason to fail the error page itself
+        return False
+
+
+def error_page(request: HttpRequest, status: int, code: str, message: str) -> HttpResponse:
+    """Answer an error: the JSON envelope, or a plain HTML page for a browser."""
+    if _wants_html(request):
+        text = html.escape(message)
+        page = (
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{status} {text}</title></head><body><h1>{status}</h1><p>{text}</p>"
+            f"<p><code>{html.escape(code)}</code></p></body></html>"
+        )
+        return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+    return JsonResponse(error_body(code, message), status=status)
+
+
+class QuietExceptionReporter(ExceptionReporter):
+    """Django's reporter for the debug page, rendering nothing: the request gets `error_page`."""
+
+    def __init__(self, request, exc_type, exc_value, tb, is_email=False):
+        super().__init__(request, exc_type, exc_value, tb, is_email=is_email)
+        if request is not None and not is_email:
+            setattr(request, _ESCAPED, exc_value)
+
+    def get_traceback_html(self) -> str:
+        if self.is_email:
+            return super().get_traceback_html()
+        return "<!doctype html><title>Error</title><p>An error occurred.</p>"
+
+    def get_traceback_text(self) -> str:
+        if self.is_email:
+            return super().get_traceback_text()
+        return json.dumps(error_body("internal_error", "An error occurred."))
+
+
+class ErrorPageMiddleware:
+    """Replace the response to a request whose exception reached Django's debug page."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        exc = getattr(request, _ESCAPED, None)
+        if exc is None:
+            return response
+        status, code, message, _, headers = classify(exc)
+        page = error_page(request, status, code, message)
+        for name, value in headers.items():
+            page[name] = value
+        return page
 
 
 def bad_request(request, exception=None):
-    return JsonResponse(error_body("invalid", "The request is malformed."), status=400)
+    return error_page(request, 400, "invalid", "The request is malformed.")
 
 
 def permission_denied(request, exception=None):
-    return JsonResponse(error_body("forbidden", "You do not have permission."), status=403)
+    return error_page(request, 403, "forbidden", "You do not have permission.")
 
 
 def page_not_found(request, exception=None):
-    return JsonResponse(error_body("not_found", "Not found."), status=404)
+    return error_page(request, 404, "not_found", "Not found.")
 
 
 def server_error(request):
-    return JsonResponse(error_body("internal_error", "An unexpected error occurred."), status=500)
+    return error_page(request, 500, "internal_error", "An unexpected error occurred.")

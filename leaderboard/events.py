@@ -27,7 +27,7 @@ from django.conf import settings
 
 from accounts import keys as account_keys
 from config.redis import LuaScript
-from leaderboard import encoding, keys
+from leaderboard import keys
 
 TOP_N = 10
 EVENT_ID_RE = re.compile(r"\d{1,20}-\d{1,20}")
@@ -85,7 +85,7 @@ def score_events_publish(
             keys.events_channel(),
             settings.EVENTS_STREAM_MAXLEN, settings.EVENTS_USER_STREAM_MAXLEN, settings.EVENTS_USER_STREAM_SECONDS,
             keys.BOARD_TOPIC, keys.user_topic(user_id),
-            encoding.TIME_SPAN, TOP_N, "1" if top10_changed or _in_top(rank_after) else "0",
+            "", TOP_N, "1" if top10_changed or _in_top(rank_after) else "0",
             entered, json.dumps(processed),
         ],
     )

@@ -2,9 +2,12 @@
 
 | key                          | type   | TTL                                    | contents                                   |
 |------------------------------|--------|----------------------------------------|--------------------------------------------|
-| qb:lb:all                    | zset   | none                                   | uid -> encoded score (see encoding.py)     |
-| qb:lb:day:{YYYY-MM-DD}       | zset   | until 2 days after the UTC day         | uid -> encoded points earned that day      |
-| qb:lb:week:{YYYY-Www}        | zset   | until 8 days after the ISO week        | uid -> encoded points earned that week     |
+| qb:lb:all                    | zset   | none                                   | "<tie>:<uid>" -> total points (see encoding.py); each user's tie is the profile field `board_tie` |
+| qb:lb:day:{YYYY-MM-DD}       | zset   | until 2 days after the UTC day         | "<tie>:<uid>" -> points earned that day    |
+| qb:lb:day:{YYYY-MM-DD}:members | hash | the day board's                        | uid -> its tie on that board               |
+| qb:lb:week:{YYYY-Www}        | zset   | until 8 days after the ISO week        | "<tie>:<uid>" -> points earned that week   |
+| qb:lb:week:{YYYY-Www}:members | hash  | the week board's                       | uid -> its tie on that board               |
+| qb:lb:seq                    | string | none                                   | the change counter whose value orders ties |
 | qb:lb:events                 | stream | none; capped (XADD MAXLEN ~ EVENTS_STREAM_MAXLEN) | board events, field `body` = event JSON without its id |
 | qb:lb:top10:published        | string | none (one small key)                   | the last top10_changed event JSON sent (change detection) |
 | qb:lb:events:user:{uid}      | stream | EVENTS_USER_STREAM_SECONDS after the user's last event; capped (MAXLEN ~ EVENTS_USER_STREAM_MAXLEN) | one user's personal events, same shape |
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from accounts import keys as account_keys
 from config.keys import key
 
 PERIODS = ("all", "day", "week")
@@ -48,6 +52,31 @@ def board_expires_at(period: str, at: datetime) -> int | None:
         end = day_start + timedelta(days=7 - at.weekday())
         return int((end + timedelta(days=8)).timestamp())
     raise ValueError(f"unknown period {period!r}")
+
+
+BOARD_TIE_FIELD = "board_tie"  # the profile field holding a user's tie on the global board
+
+
+def board_members(board_key: str) -> str:
+    """Return the companion hash (uid -> tie) of the day or week board named `board_key`."""
+    return f"{board_key}:members"
+
+
+def board_tie_ref(board_key: str, user_id: str) -> tuple[str, str]:
+    """Return (hash key, field) where a user's tie on the board named `board_key` is kept.
+
+    The global board keeps it in the user's profile hash: a field of that small hash costs
+    about 20 B a user, where a 1M-entry members hash measured about 130 B (bench/). Day and
+    week boards, smaller and expiring, keep their own members hash.
+    """
+    if board_key == board("all"):
+        return account_keys.user_profile(user_id), BOARD_TIE_FIELD
+    return board_members(board_key), user_id
+
+
+def tie_sequence() -> str:
+    """The counter every board change takes a number from: equal points order by it."""
+    return key("lb", "seq")
 
 
 def events_stream() -> str:

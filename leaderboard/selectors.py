@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from accounts import keys as account_keys
-from config.redis import LuaScript, async_redis_client, redis_client
+from config.redis import LuaScript, async_redis_client
 from leaderboard import keys
 from leaderboard.encoding import decode_points
 from leaderboard.events import TOP_N
@@ -19,10 +19,11 @@ from leaderboard.events import TOP_N
 _LUA = Path(__file__).parent / "lua"
 _board_page = LuaScript(_LUA / "board_page.lua")
 _board_around = LuaScript(_LUA / "board_around.lua")
+_board_rank = LuaScript(_LUA / "board_rank.lua")
 
 
 def _entries(flat: list, first: int) -> list[dict]:
-    """Turn the scripts' flat [uid, encoded score, username, ...] rows into entries."""
+    """Turn the scripts' flat [uid, points, username, ...] rows into entries."""
     rows = []
     for i in range(0, len(flat), 3):
         uid, encoded, name = flat[i : i + 3]
@@ -56,9 +57,9 @@ def leaderboard_around(
     *, user_id: str, around: int = 2, period: str = "all", at: datetime | None = None
 ) -> dict:
     """Return {rank, score, around} for a user and `around` entries each side (one round trip)."""
-    row = _board_around(
-        keys=[keys.board(period, at), account_keys.users_names()], args=[user_id, around]
-    )
+    board = keys.board(period, at)
+    ref, field = keys.board_tie_ref(board, user_id)
+    row = _board_around(keys=[board, account_keys.users_names(), ref], args=[user_id, around, field])
     if not row:
         return {"rank": None, "score": 0, "around": []}
     rank, encoded, first, flat = row
@@ -68,16 +69,25 @@ def leaderboard_around(
 def leaderboard_rank_of(*, user_id: str, period: str = "all", at: datetime | None = None) -> dict | None:
     """Return {rank, score} of a user on a board, or None for an unknown user (one round trip)."""
     board = keys.board(period, at)
-    pipe = redis_client().pipeline(transaction=False)
-    pipe.exists(account_keys.user_profile(user_id))
-    pipe.zrevrank(board, user_id)
-    pipe.zscore(board, user_id)
-    exists, rank, encoded = pipe.execute()
+    ref, field = keys.board_tie_ref(board, user_id)
+    rank, points, exists = _board_rank(
+        keys=[board, ref, account_keys.user_profile(user_id)], args=[user_id, field]
+    )
     if not exists:
         return None
-    if rank is None:
+    if rank < 0:
         return {"rank": None, "score": 0}
-    return {"rank": rank + 1, "score": decode_points(encoded)}
+    return {"rank": rank + 1, "score": decode_points(points)}
+
+
+def board_rank_call(*, user_id: str, period: str = "all", at: datetime | None = None) -> tuple[str, list, list]:
+    """Return (script source, keys, args) reading a user's {rank, points} on a board, for a pipeline.
+
+    The reply is [0-based rank or -1, points, 1]; see leaderboard/lua/board_rank.lua.
+    """
+    board = keys.board(period, at)
+    ref, field = keys.board_tie_ref(board, user_id)
+    return _board_rank.source, [board, ref], [user_id, field]
 
 
 # --- real time (asyncio) -----------------------------------------------------------------------
@@ -94,16 +104,17 @@ async def leaderboard_snapshot() -> dict:
 
 async def me_snapshot(*, user_id: str) -> dict:
     """Return {user_id, username, total_score, rank, event_id: newest personal event} (MULTI)."""
+    source, rank_keys, rank_args = board_rank_call(user_id=user_id)
     pipe = async_redis_client().pipeline(transaction=True)
     pipe.hmget(account_keys.user_profile(user_id), "username", "total_score")
-    pipe.zrevrank(keys.board("all"), user_id)
+    pipe.eval(source, len(rank_keys), *rank_keys, *rank_args)
     pipe.xrevrange(keys.user_events_stream(user_id), "+", "-", count=1)
-    (username, total), rank, newest = await pipe.execute()
+    (username, total), (rank, _, _), newest = await pipe.execute()
     return {
         "user_id": user_id,
         "username": username,
         "total_score": int(total or 0),
-        "rank": None if rank is None else rank + 1,
+        "rank": None if rank < 0 else rank + 1,
         "event_id": newest[0][0] if newest else "0-0",
     }
 

@@ -16,7 +16,7 @@ from config.exceptions import ApplicationError, NotFound
 from quizzes import selectors, services
 from quizzes.permissions import IsAdminOrReadOnly
 from quizzes.results import results_fetch
-from ratelimit.throttles import SubmissionRateThrottle, attempts_forgive
+from ratelimit.throttles import RejectedAttemptsAreFree, SubmissionRateThrottle, attempt_slot, attempts_forgive
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 255
@@ -148,7 +148,7 @@ class ResultsOut(serializers.Serializer):
     top = ScorerOut(many=True)
 
 
-class QuizViewSet(ViewSet):
+class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
     """Quizzes: anyone signed in reads, admins write; players submit answers and read the results."""
 
     permission_classes = [IsAuthenticated, IsAdminOrReadOnly]
@@ -212,8 +212,14 @@ class QuizViewSet(ViewSet):
 
     class AcceptedOut(serializers.Serializer):
         id = serializers.CharField()
-        status = serializers.CharField()
+        status = serializers.CharField(help_text="`queued`; a replay tells the current status.")
         status_url = serializers.CharField()
+        # Only on a replay of a submission scored since: what GET status_url would show.
+        score = serializers.IntegerField(required=False)
+        max_score = serializers.IntegerField(required=False)
+        correct = serializers.IntegerField(required=False)
+        processed_at = serializers.CharField(required=False)
+        reason = serializers.CharField(required=False)
 
     def throttled(self, request, wait):
         # A retry with an Idempotency-Key is no new submission, and API.md promises it the first
@@ -234,8 +240,8 @@ class QuizViewSet(ViewSet):
             OpenApiParameter(
                 IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
                 description=(
-                    "Repeat with the same body for the same submission: 202 with the first id, even "
-                    "over the rate limit; with the (default) sliding limiter a repeat uses no quota. "
+                    "Repeat with the same body for the same submission: 202 with the first id and "
+                    "its current status, even over the rate limit; a repeat uses no quota. "
                     "Another body: 422."
                 ),
             ),
@@ -256,23 +262,28 @@ class QuizViewSet(ViewSet):
             data = self.SubmissionIn(data=request.data)
             data.is_valid(raise_exception=True)
             answers = data.validated_data["answers"]
+        idempotency_key = _idempotency_key(request)
+        # From here the accept script gives the slot back itself unless it queues the submission.
+        self.quota_returned = quota = attempt_slot(request)
         try:
             accepted = services.submission_create(
                 user_id=request.user.id,
                 quiz_id=quiz_id,
                 answers=answers,
-                idempotency_key=_idempotency_key(request),
+                idempotency_key=idempotency_key,
                 replay_only=self.over_limit,
+                quota=quota,
             )
         except services.NotAReplay:
             raise Throttled(wait=self.over_limit_wait) from None
-        if accepted.replayed:
-            attempts_forgive(request)  # a replay is not a submission: it uses no quota
         body = {  # AcceptedOut's shape, built directly: this is the hottest write path
             "id": accepted.id,
-            "status": "queued",  # a replay repeats the first answer, as an idempotent retry should
+            "status": "queued",
             "status_url": f"{_submissions_path(get_script_prefix())}{accepted.id}",
         }
+        if accepted.replayed:
+            attempts_forgive(request, returned=quota)  # a replay is not a submission: it uses no quota
+            body.update(accepted.status_now())
         headers = {"Idempotent-Replayed": "true"} if accepted.replayed else None
         return Response(body, status=status.HTTP_202_ACCEPTED, headers=headers)
 

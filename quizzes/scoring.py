@@ -57,14 +57,17 @@ def submission_score(
 ) -> Applied | None:
     """Grade and apply a submission; None when an earlier run already applied (or failed) it."""
     now = now or datetime.now(timezone.utc)
+    boards = [board_keys.board("all"), board_keys.board("day", now), board_keys.board("week", now)]
+    refs = [board_keys.board_tie_ref(board, user_id) for board in boards]
     script_keys = [
         keys.submission(submission_id), keys.user_best(user_id), account_keys.user_profile(user_id),
-        board_keys.board("all"), board_keys.board("day", now), board_keys.board("week", now),
-        keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id),
+        *boards, keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id),
+        *(ref for ref, _ in refs), board_keys.tie_sequence(),
     ]
     args = [
-        user_id, quiz_id, int(now.timestamp()), iso(now), encoding.EPOCH, encoding.TIME_SPAN,
+        user_id, quiz_id, int(now.timestamp()), iso(now), encoding.TIE_MAX, "",
         board_keys.board_expires_at("day", now), board_keys.board_expires_at("week", now),
+        *(field for _, field in refs),
     ]
     if replicas_required():
         # Announce only what the replicas hold. Short of them this raises a transient error and

@@ -23,6 +23,7 @@ from config.keys import digest, outbox_stream
 from config.redis import LuaScript, redis_client
 from config.replication import acknowledged, replicas_required
 from quizzes import keys, selectors
+from ratelimit.limiters import LimitResult
 
 _LUA = Path(__file__).parent / "lua"
 _quiz_update = LuaScript(_LUA / "quiz_update.lua")
@@ -43,6 +44,15 @@ class Accepted:
 
     id: str
     replayed: bool
+    # A replay's submission as it is now (selectors.submission_get): it may have been scored since.
+    current: dict | None = None
+
+    def status_now(self) -> dict:
+        """Return what a replay adds to the first answer: the status now, and its score once scored."""
+        if self.current is None or self.current["status"] == "queued":
+            return {}
+        names = ("status", "score", "max_score", "correct", "processed_at", "reason")
+        return {name: self.current[name] for name in names if self.current.get(name) is not None}
 
 
 class NotAReplay(Exception):
@@ -141,12 +151,14 @@ def quiz_delete(*, quiz_id: str) -> None:
 
 def submission_create(
     *, user_id: str, quiz_id: str, answers: list[int], idempotency_key: str | None = None,
-    replay_only: bool = False, now: datetime | None = None,
+    replay_only: bool = False, quota: LimitResult | None = None, now: datetime | None = None,
 ) -> Accepted:
     """Validate, record and enqueue a submission in one round trip (submission_accept.lua).
 
     `replay_only`: answer only the replay of an earlier submission with this idempotency key,
     and raise NotAReplay for anything new (its caller is over the rate limit).
+    `quota`: the caller's rate-limit admission, given back in the same step unless the
+    submission is queued. A replay costs one more round trip: reading its current status.
     """
     now = now or datetime.now(timezone.utc)
     submission_id = uuid.uuid4().hex
@@ -165,11 +177,15 @@ def submission_create(
         mode_args = ["rq", *score_job_fields(**job)]
     if idempotency_key is not None:
         script_keys.append(keys.idempotency(user_id, idempotency_key))
+    if quota is not None:
+        script_keys.append(quota.key)
     request_digest = digest(json.dumps({"quiz_id": quiz_id, "answers": answers}, separators=(",", ":")))
     args = [
         submission_id, user_id, quiz_id, ",".join(map(str, answers)), iso(now),
         int(now.timestamp() * 1000), request_digest, settings.IDEMPOTENCY_KEY_SECONDS,
-        "1" if replay_only else "0", *mode_args,
+        "1" if replay_only else "0",
+        quota.algorithm if quota is not None else "", quota.attempt_id if quota is not None else "",
+        *mode_args,
     ]
     if replicas_required():
         # The 202 waits for the replicas; a replay waits too, so a retry after a 503 answers 202
@@ -177,7 +193,11 @@ def submission_create(
         (reply,) = acknowledged(redis_client(), lambda pipe: _submission_accept(keys=script_keys, args=args, client=pipe))
     else:
         reply = _submission_accept(keys=script_keys, args=args)
-    return _accepted(reply)
+    accepted = _accepted(reply)
+    if accepted.replayed:
+        current = selectors.submission_get(submission_id=accepted.id, user_id=user_id)
+        return Accepted(id=accepted.id, replayed=True, current=current)
+    return accepted
 
 
 def _accepted(reply: list) -> Accepted:

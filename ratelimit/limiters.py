@@ -63,7 +63,11 @@ class LimitResult:
     reset_ms: int  # until a slot frees (sliding) or the window restarts (fixed)
     retry_after_ms: int  # 0 when allowed
     key: str = ""
-    attempt_id: str | None = None  # the sliding-window entry this attempt added, if any
+    algorithm: str = ""  # "sliding" or "fixed": the limiter that can give this admission back
+    scope: str = ""  # the throttle's scope ("submissions", ...), set when a throttle records it
+    # What `release` needs to give this admission back: the sliding log's entry, or the start
+    # of the fixed window it was counted in. None once given back, or when nothing was admitted.
+    attempt_id: str | None = None
 
     @property
     def reset(self) -> int:
@@ -87,15 +91,14 @@ class WindowLimiter:
 
     algorithm = ""
     script: LuaScript
-    keeps_entries = False  # whether an admission is an entry that `release` can remove
 
     def hit(self, *, key: str, rate: Rate, now_ms: int | None = None, client=None) -> LimitResult:
         """Admit (and count) an attempt on `key`, or reject it without counting it."""
         # A sliding log's entry needs a unique member; random, so parallel callers never collide.
-        attempt_id = secrets.token_hex(8) if self.keeps_entries else ""
+        attempt_id = secrets.token_hex(8)
         now_arg = "" if now_ms is None else str(int(now_ms))
         raw = self.script(keys=[key], args=self._args(rate, now_arg, attempt_id), client=client)
-        allowed, count, reset_ms, retry_ms = (int(v) for v in raw)
+        allowed, count, reset_ms, retry_ms = (int(v) for v in raw[:4])
         return LimitResult(
             allowed=bool(allowed),
             limit=rate.limit,
@@ -103,24 +106,28 @@ class WindowLimiter:
             reset_ms=max(0, reset_ms),
             retry_after_ms=max(0, retry_ms),
             key=key,
-            attempt_id=attempt_id if allowed and attempt_id else None,
+            algorithm=self.algorithm,
+            attempt_id=self._release_token(raw, attempt_id) if allowed else None,
         )
 
     def _args(self, rate: Rate, now_arg: str, attempt_id: str) -> list:
         return [rate.limit, rate.window_ms, now_arg]
 
-    def release(self, *, results: list[LimitResult], client=None) -> int:
-        """Remove the entries these admissions added (one round trip); return how many went.
+    def _release_token(self, raw: list, attempt_id: str) -> str:
+        return attempt_id
 
-        Only a sliding log has an entry per admission; a fixed window's count is not given back.
-        """
+    def release(self, *, results: list[LimitResult], client=None) -> int:
+        """Give back what these admissions took (one round trip); return how many were given back."""
         entries = [r for r in results if r.attempt_id]
         if not entries:
             return 0
         pipe = (client or redis_client()).pipeline(transaction=False)
         for result in entries:
-            pipe.zrem(result.key, result.attempt_id)
-        return sum(pipe.execute())
+            self._queue_release(pipe, result)
+        return sum(int(n) for n in pipe.execute())
+
+    def _queue_release(self, pipe, result: LimitResult) -> None:
+        raise NotImplementedError
 
 
 class FixedWindowLimiter(WindowLimiter):
@@ -128,6 +135,13 @@ class FixedWindowLimiter(WindowLimiter):
 
     algorithm = "fixed"
     script = LuaScript(_LUA / "fixed_window.lua")
+    release_script = LuaScript(_LUA / "fixed_window_release.lua")
+
+    def _release_token(self, raw: list, attempt_id: str) -> str:
+        return str(raw[4])  # the window the admission was counted in
+
+    def _queue_release(self, pipe, result: LimitResult) -> None:
+        self.release_script(keys=[result.key], args=[result.attempt_id], client=pipe)
 
 
 class SlidingWindowLimiter(WindowLimiter):
@@ -135,10 +149,12 @@ class SlidingWindowLimiter(WindowLimiter):
 
     algorithm = "sliding"
     script = LuaScript(_LUA / "sliding_window.lua")
-    keeps_entries = True
 
     def _args(self, rate: Rate, now_arg: str, attempt_id: str) -> list:
         return [rate.limit, rate.window_ms, now_arg, attempt_id]
+
+    def _queue_release(self, pipe, result: LimitResult) -> None:
+        pipe.zrem(result.key, result.attempt_id)
 
 
 LIMITERS: dict[str, WindowLimiter] = {

@@ -8,6 +8,7 @@ lets the error become a 503; on, the request is admitted and a warning logged.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Callable, TypeVar
 
 from django.conf import settings
@@ -39,23 +40,46 @@ def under_failure_policy(call: Callable[[], T], scope: str) -> T | None:
         return None
 
 
-def attempts_forgive(request) -> None:
-    """The request was no new attempt after all (an idempotent replay): give back what it took.
+def attempt_slot(request, scope: str = keys.SUBMISSIONS) -> LimitResult | None:
+    """Return the admission this request took on `scope`, for a script to give back in its own round trip."""
+    for result in recorded_results(request):
+        if result.scope == scope and result.attempt_id:
+            return result
+    return None
 
-    A sliding log's admission is removed (one round trip) and reported as given back; a
-    rejection no longer describes the request, so it leaves the headers. A fixed window has no
-    entry per admission, so its count stays.
+
+def attempts_forgive(request, *, returned: LimitResult | None = None, replayed: bool = True) -> None:
+    """The request was no new attempt after all (a replay, a rejected body): give back what it took.
+
+    `returned` was already given back by the caller's own script; any other admission costs one
+    round trip here. A rejection no longer describes a replay, so it then leaves the headers.
     """
     results = recorded_results(request)
-    admitted = [r for r in results if r.attempt_id]
-    removed = 0
-    if admitted:
-        removed = under_failure_policy(lambda: LIMITERS["sliding"].release(results=admitted), "forgive") or 0
+    pending = [r for r in results if r.attempt_id and r is not returned]
+    released = {}
+    for algorithm in {r.algorithm for r in pending}:
+        group = [r for r in pending if r.algorithm == algorithm]
+        released[algorithm] = under_failure_policy(lambda: LIMITERS[algorithm].release(results=group), "forgive")
     for result in results:
-        if not result.allowed:
+        if not result.allowed and replayed:
             result_discard(request, result)
-        elif result.attempt_id and removed:
+        elif result.attempt_id and (result is returned or released.get(result.algorithm)):
             result_replace(request, result, result.given_back())
+
+
+class RejectedAttemptsAreFree:
+    """View mixin: an attempt answered with a 4xx other than 429 gives its quota back (API.md).
+
+    A view whose own script already gave the slot back sets `quota_returned` to that admission.
+    """
+
+    quota_returned: LimitResult | None = None
+
+    def handle_exception(self, exc):
+        response = super().handle_exception(exc)
+        if 400 <= response.status_code < 500 and response.status_code != 429:
+            attempts_forgive(self.request, returned=self.quota_returned, replayed=False)
+        return response
 
 
 class RedisRateThrottle(BaseThrottle):
@@ -102,7 +126,7 @@ class RedisRateThrottle(BaseThrottle):
         )
         if result is None:
             return True
-        self.result = result
+        self.result = result = replace(result, scope=self.scope)
         result_record(request, result)
         return result.allowed
 

@@ -88,7 +88,7 @@ class WebServer(DaphneServer):
     def command(self) -> list[str]:
         line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
         # Listen on this machine only, whatever the production line binds to.
-        line = line.removeprefix("web:").replace("$PORT", str(self.port)).replace("0.0.0.0", "127.0.0.1")
+        line = line.removeprefix("web:").replace("$PORT", str(self.port)).replace("${HOST:-0.0.0.0}", "127.0.0.1").replace("0.0.0.0", "127.0.0.1")
         args = shlex.split(line)
         # Run the named server as a module of this interpreter: the venv's, whatever the PATH.
         return [sys.executable, "-m", *args]

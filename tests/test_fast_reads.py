@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 
 import httpx
 import pytest
 
 from config.redis import async_redis_client
-from leaderboard import encoding, keys as lb_keys
+from leaderboard.services import board_put
 
 ME = "/api/v1/me"
 BOARD = "/api/v1/leaderboard"
@@ -89,9 +88,8 @@ def _comparable(resp: httpx.Response) -> tuple:
 
 
 def _seed_boards(redis, users: list[dict]) -> None:
-    now = int(time.time())
     for period in ("all", "day", "week"):
-        redis.zadd(lb_keys.board(period), {u["id"]: encoding.encode(10 * (i + 1), now - i) for i, u in enumerate(users)})
+        board_put(entries=[(u["id"], 10 * (i + 1)) for i, u in enumerate(users)], period=period)
 
 
 @pytest.fixture

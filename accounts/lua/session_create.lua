@@ -2,9 +2,11 @@
 -- A user the inactive sweep evicted comes back onto the global board with the exact score
 -- they had (profile field `evicted`, see accounts/keys.py).
 -- KEYS[1] session hash   KEYS[2] user's session index (zset)   KEYS[3] users:last-seen zset
--- KEYS[4] user profile hash   KEYS[5] global leaderboard (zset)
+-- KEYS[4] user profile hash (also where the user's global-board tie is kept)
+-- KEYS[5] global leaderboard (zset, "<tie>:<uid>" -> points)
 -- ARGV[1] session id  ARGV[2] user id
 -- ARGV[3] idle timeout (s)  ARGV[4] absolute lifetime (s)  ARGV[5] now in ms ("" = Redis TIME)
+-- ARGV[6] the profile field of the global-board tie (leaderboard.keys.BOARD_TIE_FIELD)
 -- Returns {created_ms, absolute_expiry_ms}.
 local now = tonumber(ARGV[5])
 if not now then
@@ -22,9 +24,14 @@ redis.call('ZADD', KEYS[2], abs, ARGV[1])
 local newest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
 redis.call('PEXPIREAT', KEYS[2], tonumber(newest[2]))
 redis.call('ZADD', KEYS[3], math.floor(now / 1000), ARGV[2])
+-- `evicted` is "<points> <tie>"; scoring since then (a live entry) wins over it.
 local evicted = redis.call('HGET', KEYS[4], 'evicted')
 if evicted then
-  redis.call('ZADD', KEYS[5], 'NX', evicted, ARGV[2])
+  local points, tie = string.match(evicted, '^(%S+) (%S+)$')
+  if tie and redis.call('HEXISTS', KEYS[4], ARGV[6]) == 0 then
+    redis.call('ZADD', KEYS[5], 'NX', points, tie .. ':' .. ARGV[2])
+    redis.call('HSET', KEYS[4], ARGV[6], tie)
+  end
   redis.call('HDEL', KEYS[4], 'evicted')
 end
 return {now, abs}

@@ -3,11 +3,13 @@
 -- entry. A request that lands before this script runs has already moved last-seen past the
 -- cutoff, so an active user is never removed.
 -- KEYS[1] users:last-seen zset   KEYS[2] the user's profile hash   KEYS[3] the user's session index
--- KEYS[4] the global board       KEYS[5 .. 4+ARGV[3]] day and week boards
--- KEYS[5+ARGV[3] ..] the session hashes of the ids in ARGV[6 ..], in the same order
+-- KEYS[4], KEYS[5] the global board and where the user's tie on it is kept (the profile)
+-- KEYS[6 .. 5+2*ARGV[3]] day and week boards, each followed by its members hash (uid -> tie)
+-- KEYS[6+2*ARGV[3] ..] the session hashes of the ids in ARGV[7 ..], in the same order
 -- ARGV[1] user id   ARGV[2] cutoff (epoch s; last-seen below it is inactive)
 -- ARGV[3] number of day/week boards   ARGV[4] sessions-ended Pub/Sub channel
--- ARGV[5] "1" for a dry run (count, change nothing)   ARGV[6 ..] the session ids the caller read
+-- ARGV[5] "1" for a dry run (count, change nothing)
+-- ARGV[6] the profile field of the global-board tie   ARGV[7 ..] the session ids the caller read
 -- Returns {status, board entries, live sessions}, counting what was (or would be) removed.
 -- status: 0 active (kept), 1 evicted (dry run: would be), 2 already gone (another sweep did it),
 -- 3 the session index changed since the caller read it (kept; the next sweep retries).
@@ -22,13 +24,13 @@ end
 
 -- Session hashes can only come in through KEYS, so the caller read the index first; if it
 -- moved since, some session would escape: keep the user this time.
-local first_session = 5 + tonumber(ARGV[3])
+local first_session = 6 + 2 * tonumber(ARGV[3])
 local passed = {}
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   passed[ARGV[i]] = true
 end
 local indexed = redis.call('ZRANGE', KEYS[3], 0, -1)
-if #indexed ~= #ARGV - 5 then
+if #indexed ~= #ARGV - 6 then
   return {3, 0, 0}
 end
 for _, sid in ipairs(indexed) do
@@ -38,8 +40,14 @@ for _, sid in ipairs(indexed) do
 end
 
 local boards = 0
-for i = 4, first_session - 1 do
-  if redis.call('ZSCORE', KEYS[i], uid) then
+local entries = {}  -- board key -> the user's member on it
+local function tie_field(i)
+  return i == 4 and ARGV[6] or uid
+end
+for i = 4, first_session - 1, 2 do
+  local tie = redis.call('HGET', KEYS[i + 1], tie_field(i))
+  if tie and redis.call('ZSCORE', KEYS[i], tie .. ':' .. uid) then
+    entries[KEYS[i]] = tie .. ':' .. uid
     boards = boards + 1
   end
 end
@@ -51,14 +59,18 @@ if ARGV[5] == '1' then
   return {1, boards, sessions}
 end
 
--- Remember the exact global score (points and tie-break time) so a return restores it. Never
--- create a profile that does not exist.
-local score = redis.call('ZSCORE', KEYS[4], uid)
-if score and redis.call('EXISTS', KEYS[2]) == 1 then
-  redis.call('HSET', KEYS[2], 'evicted', score)
+-- Remember the exact global entry ("<points> <tie>") so a return restores it. Never create a
+-- profile that does not exist (a hash holding only the tie is none).
+local global = entries[KEYS[4]]
+if global and redis.call('HEXISTS', KEYS[2], 'id') == 1 then
+  local score = redis.call('ZSCORE', KEYS[4], global)
+  redis.call('HSET', KEYS[2], 'evicted', score .. ' ' .. string.match(global, '^(%w+):'))
 end
-for i = 4, first_session - 1 do
-  redis.call('ZREM', KEYS[i], uid)
+for i = 4, first_session - 1, 2 do
+  if entries[KEYS[i]] then
+    redis.call('ZREM', KEYS[i], entries[KEYS[i]])
+  end
+  redis.call('HDEL', KEYS[i + 1], tie_field(i))
 end
 if #KEYS >= first_session then
   redis.call('DEL', unpack(KEYS, first_session))

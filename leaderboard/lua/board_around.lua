@@ -1,9 +1,12 @@
--- Read a member's rank and score and the entries around it, with usernames (read only).
--- KEYS[1] board zset   KEYS[2] users:names hash (uid -> username)
--- ARGV[1] user id   ARGV[2] entries to show on each side
+-- Read a user's rank and points and the entries around them, with usernames (read only).
+-- KEYS[1] board zset ("<tie>:<uid>" -> points)   KEYS[2] users:names hash (uid -> username)
+-- KEYS[3] the hash holding the user's tie on this board (leaderboard.keys.board_tie_ref)
+-- ARGV[1] user id   ARGV[2] entries to show on each side   ARGV[3] the tie's field in KEYS[3]
 -- Returns {} when the user is not on the board, else
--- {0-based rank, encoded score, 0-based position of the first row, {uid1, score1, name1, ...}}.
-local rank = redis.call('ZREVRANK', KEYS[1], ARGV[1])
+-- {0-based rank, points, 0-based position of the first row, {uid1, points1, name1, ...}}.
+local tie = redis.call('HGET', KEYS[3], ARGV[3])
+local member = tie and (tie .. ':' .. ARGV[1])
+local rank = member and redis.call('ZREVRANK', KEYS[1], member)
 if not rank then
   return {}
 end
@@ -12,7 +15,7 @@ local first = math.max(0, rank - side)
 local rows = redis.call('ZREVRANGE', KEYS[1], first, rank + side, 'WITHSCORES')
 local ids = {}
 for i = 1, #rows, 2 do
-  ids[#ids + 1] = rows[i]
+  ids[#ids + 1] = string.match(rows[i], ':(.*)$')
 end
 local names = redis.call('HMGET', KEYS[2], unpack(ids))
 local flat = {}
@@ -21,4 +24,4 @@ for i = 1, #ids do
   flat[#flat + 1] = rows[2 * i]
   flat[#flat + 1] = names[i]
 end
-return {rank, redis.call('ZSCORE', KEYS[1], ARGV[1]), first, flat}
+return {rank, redis.call('ZSCORE', KEYS[1], member), first, flat}

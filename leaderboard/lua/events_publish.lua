@@ -7,12 +7,12 @@
 -- when it differs from the last one published (ranks, names and scores), so a score change
 -- inside the top 10 that reorders nobody is still announced, and a no-op is not.
 -- KEYS[1] board events stream   KEYS[2] the user's events stream
--- KEYS[3] global board zset     KEYS[4] users:names hash (uid -> username)
+-- KEYS[3] global board zset ("<tie>:<uid>" -> points)   KEYS[4] users:names hash (uid -> username)
 -- KEYS[5] string: the last published top-N event JSON
 -- ARGV[1] Pub/Sub channel (a channel, not a key)
 -- ARGV[2] board stream MAXLEN   ARGV[3] user stream MAXLEN   ARGV[4] user stream TTL (s)
 -- ARGV[5] the board topic ("board")   ARGV[6] the user's topic ("user:<uid>")
--- ARGV[7] points divisor (encoding.TIME_SPAN)   ARGV[8] top N size (10)
+-- ARGV[7] (unused, kept so the argument positions stay)   ARGV[8] top N size (10)
 -- ARGV[9] "1" when the top N may have changed (the scorer says so, or the user is in it)
 -- ARGV[10] entered-top-N event JSON, or "" when the user did not enter it
 -- ARGV[11] submission.processed event JSON
@@ -35,15 +35,12 @@ local function top_body()
   end
   local ids = {}
   for i = 1, #rows, 2 do
-    ids[#ids + 1] = rows[i]
+    ids[#ids + 1] = string.match(rows[i], ':(.*)$')
   end
   local names = redis.call('HMGET', KEYS[4], unpack(ids))
-  local span = tonumber(ARGV[7])
   local entries = {}
   for i = 1, #ids do
-    -- Division by a power of two is exact in a double, so this equals encoding.decode_points.
-    local points = math.floor(tonumber(rows[2 * i]) / span)
-    entries[i] = {rank = i, user_id = ids[i], username = names[i] or cjson.null, score = points}
+    entries[i] = {rank = i, user_id = ids[i], username = names[i] or cjson.null, score = tonumber(rows[2 * i])}
   end
   return cjson.encode({type = 'leaderboard.top10_changed', entries = entries})
 end

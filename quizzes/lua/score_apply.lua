@@ -6,9 +6,13 @@
 -- KEYS[4] global board zset   KEYS[5] current UTC day board   KEYS[6] current ISO-week board
 -- KEYS[7] quiz hash   KEYS[8] quiz versions hash (version -> {answers, points} JSON)
 -- KEYS[9] quiz pending hash
+-- KEYS[10] KEYS[11] KEYS[12] where the user's tie on KEYS[4], KEYS[5], KEYS[6] is kept
+-- (leaderboard.keys.board_tie_ref: the profile for the global board, members hashes else)
+-- KEYS[13] the boards' change counter (leaderboard.keys.tie_sequence)
 -- ARGV[1] user id   ARGV[2] quiz id   ARGV[3] now (epoch s)   ARGV[4] processed_at (ISO-8601)
--- ARGV[5] encoding EPOCH   ARGV[6] encoding TIME_SPAN (2^31)
+-- ARGV[5] encoding TIE_MAX   ARGV[6] (unused)
 -- ARGV[7] day board EXPIREAT   ARGV[8] week board EXPIREAT
+-- ARGV[9] ARGV[10] ARGV[11] the tie's field in KEYS[10], KEYS[11], KEYS[12]
 -- Returns {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
 -- username} (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
 -- {"failed"} when it was marked failed; {"missing"} (no submission or profile); {"mismatch"}
@@ -65,31 +69,62 @@ if not best or gain > 0 then
 end
 local total = redis.call('HINCRBY', KEYS[3], 'total_score', gain)
 
-local span = tonumber(ARGV[6])
-local offset = math.min(math.max(tonumber(ARGV[3]) - tonumber(ARGV[5]), 0), span - 1)
--- Re-encode with the current time whenever points change, so ties order by who got there first;
--- ZINCRBY by (new - old) is exact: both are integers below 2^53. '%.0f' avoids Lua's %.14g.
-local function set_points(board, points_of)
-  local old = tonumber(redis.call('ZSCORE', board, uid) or '0')
-  local new = points_of(math.floor(old / span)) * span + (span - 1 - offset)
-  redis.call('ZINCRBY', board, string.format('%.0f', new - old), uid)
+-- A board member is "<tie>:<uid>" (leaderboard/encoding.py): the tie is this change's number
+-- from one counter, so equal points rank in the order Redis applied them, at any rate. The
+-- score is the points themselves: exact up to 2^53 - 1. '%.0f' avoids Lua's %.14g.
+-- A tie is TIE_MAX - seq in 11 base-32 digits (0-9a-v sort like their values): see encoding.py.
+local function tie_of(seq, tie_max)
+  local v, digits = tie_max - seq, {}
+  for i = 11, 1, -1 do
+    local d = v % 32
+    digits[i] = string.sub('0123456789abcdefghijklmnopqrstuv', d + 1, d + 1)
+    v = (v - d) / 32
+  end
+  return table.concat(digits)
+end
+local refs = {[KEYS[4]] = {KEYS[10], ARGV[9]}, [KEYS[5]] = {KEYS[11], ARGV[10]}, [KEYS[6]] = {KEYS[12], ARGV[11]}}
+local function uid_of(member)
+  return string.match(member, ':(.*)$')
+end
+local function member_on(board)
+  local tie = redis.call('HGET', refs[board][1], refs[board][2])
+  return tie and (tie .. ':' .. uid)
+end
+local function set_points(board, tie, points_of)
+  local old_member = member_on(board)
+  local old = 0
+  if old_member then
+    old = tonumber(redis.call('ZSCORE', board, old_member) or '0')
+  end
+  -- Add before removing: a board never empties on the way, so it keeps its TTL.
+  redis.call('ZADD', board, string.format('%.0f', points_of(old)), tie .. ':' .. uid)
+  if old_member and old_member ~= tie .. ':' .. uid then
+    redis.call('ZREM', board, old_member)
+  end
+  redis.call('HSET', refs[board][1], refs[board][2], tie)
 end
 
-local rank_before = redis.call('ZREVRANK', KEYS[4], uid)
+local before_member = member_on(KEYS[4])
+local rank_before = before_member and redis.call('ZREVRANK', KEYS[4], before_member)
 local rank_after, changed = rank_before, false
 if gain > 0 then  -- no gain, no board changes: rank and top 10 stay as they are
   local top_before = redis.call('ZREVRANGE', KEYS[4], 0, 9)
+  local tie = tie_of(redis.call('INCR', KEYS[13]), tonumber(ARGV[5]))
   -- The global board holds total_score (a user dropped as inactive comes back whole).
-  set_points(KEYS[4], function(_) return total end)
-  set_points(KEYS[5], function(points) return points + gain end)
-  set_points(KEYS[6], function(points) return points + gain end)
-  redis.call('EXPIREAT', KEYS[5], ARGV[7])
-  redis.call('EXPIREAT', KEYS[6], ARGV[8])
-  rank_after = redis.call('ZREVRANK', KEYS[4], uid)
+  set_points(KEYS[4], tie, function(_) return total end)
+  set_points(KEYS[5], tie, function(points) return points + gain end)
+  set_points(KEYS[6], tie, function(points) return points + gain end)
+  for _, key in ipairs({KEYS[5], KEYS[11]}) do
+    redis.call('EXPIREAT', key, ARGV[7])
+  end
+  for _, key in ipairs({KEYS[6], KEYS[12]}) do
+    redis.call('EXPIREAT', key, ARGV[8])
+  end
+  rank_after = redis.call('ZREVRANK', KEYS[4], tie .. ':' .. uid)
   local top_after = redis.call('ZREVRANGE', KEYS[4], 0, 9)
   changed = #top_before ~= #top_after
   for i = 1, #top_after do
-    changed = changed or top_before[i] ~= top_after[i]
+    changed = changed or uid_of(top_before[i] or '') ~= uid_of(top_after[i])
   end
 end
 

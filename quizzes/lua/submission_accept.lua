@@ -6,19 +6,46 @@
 -- KEYS[1] quiz hash   KEYS[2] submission hash   KEYS[3] quiz submissions zset
 -- KEYS[4] quiz pending hash
 -- "rq" mode:     KEYS[5] rq job hash   KEYS[6] rq queue list   KEYS[7] rq:queues set
---                KEYS[8] (only with an Idempotency-Key) idempotency string
--- "outbox" mode: KEYS[5] outbox stream   KEYS[6] (only with an Idempotency-Key) idempotency string
+-- "outbox" mode: KEYS[5] outbox stream
+-- KEYS[next] (only with an Idempotency-Key) idempotency string
+-- KEYS[last] (only when ARGV[10] is not "") the caller's rate-limit key for submissions
 -- ARGV[1] submission id (also the job id)   ARGV[2] user id   ARGV[3] quiz id
 -- ARGV[4] answers, comma-separated choice indexes   ARGV[5] created_at (ISO-8601)
 -- ARGV[6] created_at (epoch ms)   ARGV[7] request digest   ARGV[8] idempotency TTL (s)
 -- ARGV[9] "1": replays only (the caller is over its rate limit; anything new is refused)
--- ARGV[10] mode: "rq" or "outbox"
--- "rq" mode:     ARGV[11..] job hash field, value pairs (from rq's Job.to_dict)
--- "outbox" mode: ARGV[11] outbox MAXLEN (approximate)
+-- ARGV[10] the limiter's algorithm ("sliding" | "fixed" | "": nothing to give back)
+-- ARGV[11] what that limiter's admission took: the sliding log's entry, or the fixed window start
+-- ARGV[12] mode: "rq" or "outbox"
+-- "rq" mode:     ARGV[13..] job hash field, value pairs (from rq's Job.to_dict)
+-- "outbox" mode: ARGV[13] outbox MAXLEN (approximate)
+-- Anything but "queued" gives the rate-limit slot back in this same step: a replay, a
+-- mismatch or a rejected submission is no new attempt (API.md).
 -- Returns {"queued", id, version} | {"replay", first id} | {"mismatch"} | {"not_found"}
 --       | {"invalid", "count", expected} | {"invalid", "choice", index, choices} | {"refused"}
-local outbox = ARGV[10] == 'outbox'
-local idem = KEYS[outbox and 6 or 8]
+local limiter = nil
+if ARGV[10] ~= '' then
+  limiter = KEYS[#KEYS]
+end
+local outbox = ARGV[12] == 'outbox'
+local last_fixed = outbox and 5 or 7
+local idem = nil
+if #KEYS - (limiter and 1 or 0) > last_fixed then
+  idem = KEYS[last_fixed + 1]
+end
+
+-- The same rules as ratelimit/limiters.py's release (ZREM; fixed_window_release.lua).
+local function give_back(...)
+  if ARGV[10] == 'sliding' then
+    redis.call('ZREM', limiter, ARGV[11])
+  elseif ARGV[10] == 'fixed' then
+    local stored = redis.call('HMGET', limiter, 'start', 'count')
+    if tonumber(stored[1]) == tonumber(ARGV[11]) and (tonumber(stored[2]) or 0) > 0 then
+      redis.call('HINCRBY', limiter, 'count', -1)
+    end
+  end
+  return {...}
+end
+
 if idem then
   local seen = redis.call('GET', idem)
   if seen then
@@ -31,9 +58,9 @@ if idem then
       if ttl > 0 then
         redis.call('PEXPIRE', idem, ttl)
       end
-      return {'replay', first}
+      return give_back('replay', first)
     end
-    return {'mismatch'}
+    return give_back('mismatch')
   end
 end
 if ARGV[9] == '1' then
@@ -42,7 +69,7 @@ end
 
 local quiz = redis.call('HMGET', KEYS[1], 'version', 'shape')
 if not quiz[1] then
-  return {'not_found'}
+  return give_back('not_found')
 end
 local shape = {}
 for n in string.gmatch(quiz[2], '%d+') do
@@ -53,11 +80,11 @@ for n in string.gmatch(ARGV[4], '%d+') do
   answers[#answers + 1] = tonumber(n)
 end
 if #answers ~= #shape then
-  return {'invalid', 'count', #shape}
+  return give_back('invalid', 'count', #shape)
 end
 for i, choice in ipairs(answers) do
   if choice >= shape[i] then
-    return {'invalid', 'choice', i - 1, shape[i]}
+    return give_back('invalid', 'choice', i - 1, shape[i])
   end
 end
 
@@ -73,9 +100,9 @@ if idem then
 end
 if outbox then
   local data = cjson.encode({submission_id = ARGV[1], quiz_id = ARGV[3], user_id = ARGV[2]})
-  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[11], '*', 'type', 'submission.accepted', 'data', data)
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[13], '*', 'type', 'submission.accepted', 'data', data)
 else
-  redis.call('HSET', KEYS[5], unpack(ARGV, 11))
+  redis.call('HSET', KEYS[5], unpack(ARGV, 13))
   redis.call('RPUSH', KEYS[6], ARGV[1])
   redis.call('SADD', KEYS[7], KEYS[6])
 end

@@ -3,7 +3,7 @@
 -- KEYS[1] limiter hash {start = window start (epoch ms), count = admissions in that window}
 -- ARGV[1] limit  ARGV[2] window (ms)  ARGV[3] now (epoch ms; "" = Redis TIME)
 -- Returns {allowed (1|0), count after this call, reset_ms (until the window ends),
---          retry_after_ms (0 when allowed)}.
+--          retry_after_ms (0 when allowed), window start (epoch ms: what a release names)}.
 -- The window start lives in the value, not the key name, because the time comes from Redis
 -- TIME inside the script and every key must arrive through KEYS.
 local limit = tonumber(ARGV[1])
@@ -22,7 +22,7 @@ if tonumber(stored[1]) == start then
   count = tonumber(stored[2]) or 0
 end
 if count >= limit then
-  return {0, count, reset, reset}
+  return {0, count, reset, reset, start}
 end
 
 if count == 0 then
@@ -33,4 +33,4 @@ if count == 0 then
 else
   redis.call('HINCRBY', KEYS[1], 'count', 1)
 end
-return {1, count + 1, reset, 0}
+return {1, count + 1, reset, 0, start}

@@ -8,18 +8,17 @@ from datetime import datetime, timezone
 import pytest
 
 from config.redis import async_redis_client
-from leaderboard import encoding, keys
+from leaderboard.services import board_put
 
-T0 = 1_800_000_000  # an instant well inside the encoding's range (2027-01-15)
+T0 = 1_800_000_000  # an instant (2027-01-15)
 
 
 @pytest.fixture
 def board(redis):
-    """Set a user's points on a board, reached at epoch second `at` (encoded like the scorer)."""
+    """Set a user's points on the board of epoch second `at`; equal points rank in call order, as scored."""
 
     def put(user_id: str, points: int, at: int = T0, period: str = "all") -> None:
-        when = datetime.fromtimestamp(at, tz=timezone.utc)
-        redis.zadd(keys.board(period, when), {user_id: encoding.encode(points, at)})
+        board_put(entries=[(user_id, points)], period=period, at=datetime.fromtimestamp(at, tz=timezone.utc))
 
     return put
 

@@ -11,12 +11,13 @@ from channels.testing import WebsocketCommunicator
 from accounts import keys as account_keys
 from accounts import services as account_services
 from config.asgi import application
-from config.redis import redis_client, reset_clients
-from leaderboard import encoding, keys, selectors
+from config.redis import reset_clients
+from leaderboard import keys, selectors
 from leaderboard.events import score_events_publish, with_event_id
 from leaderboard.hub import hub
 from tests.conftest import point_redis
 from tests.leaderboard.conftest import T0
+from leaderboard.services import board_put
 
 TIMEOUT = 3
 
@@ -43,7 +44,7 @@ def _score(user: dict, *, submission: str, total: int, rank: int | None, before:
            changed: bool = True) -> dict[str, str]:
     """Apply `total` to the board as the scoring script would, then publish the events."""
     if rank is not None:
-        redis_client().zadd(keys.board("all"), {user["id"]: encoding.encode(total, T0)})
+        board_put(entries=[(user["id"], total)])
     return score_events_publish(
         user_id=user["id"], username=user["username"], submission_id=submission, score=10,
         total_score=total, rank_before=rank if before == "same" else before, rank_after=rank,

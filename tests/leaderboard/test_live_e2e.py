@@ -163,7 +163,7 @@ class ProcfileWeb(DaphneServer):
 
     def start(self, timeout: float = 20.0) -> "ProcfileWeb":
         line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
-        args = shlex.split(line[len("web:"):].replace("$PORT", str(self.port)).replace("0.0.0.0", "127.0.0.1"))
+        args = shlex.split(line[len("web:"):].replace("$PORT", str(self.port)).replace("${HOST:-0.0.0.0}", "127.0.0.1").replace("0.0.0.0", "127.0.0.1"))
         flags = [i for i, arg in enumerate(args) if "ping-interval" in arg or "ping-timeout" in arg]
         assert len(flags) == 2, f"the web process sets no WebSocket heartbeat: {line}"
         for i in flags:

@@ -1,4 +1,4 @@
-"""Ops fixtures: users made through accounts.services, put on boards with ZADD, last seen N days ago."""
+"""Ops fixtures: users made through accounts.services, put on boards as scoring does, last seen N days ago."""
 from __future__ import annotations
 
 import time
@@ -8,7 +8,8 @@ import pytest
 
 from accounts import keys, services
 from leaderboard import keys as lb_keys
-from leaderboard.encoding import encode
+from leaderboard.services import board_entries_put
+from tests.boards import board_entry
 
 DAY = 86_400
 
@@ -39,11 +40,11 @@ def member(redis, now):
         user = services.user_create(username=username, password="correct-horse-1")
         seen = now - int(days_ago * DAY)
         session = services.session_create(user=user, now_ms=seen * 1000)
-        encoded = encode(points, seen)
         for board in boards_at(now):
-            redis.zadd(board, {user["id"]: encoded})
+            board_entries_put(board=board, entries=[(user["id"], points)])
         redis.hset(keys.user_profile(user["id"]), "total_score", points)
-        return {**user, "token": session.token, "session_id": session.session_id, "encoded": encoded}
+        entry = board_entry(redis, lb_keys.board("all"), user["id"])
+        return {**user, "token": session.token, "session_id": session.session_id, "entry": entry}
 
     return _make
 

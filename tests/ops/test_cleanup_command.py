@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts import keys
+from tests.boards import board_points
 from tests.ops.conftest import boards_at
 
 
@@ -25,8 +26,8 @@ def test_command_removes_inactive_users_and_prints_a_summary(redis, member, now)
     assert "Sweep: users with no activity for 7 days" in output
     assert "Orphan pass" in output
     assert "removed 1 inactive users (5 board entries" in output
-    assert all(redis.zscore(board, idle["id"]) is None for board in boards_at(now))
-    assert redis.zscore(boards_at(now)[0], active["id"]) is not None
+    assert all(board_points(redis, board, idle["id"]) is None for board in boards_at(now))
+    assert board_points(redis, boards_at(now)[0], active["id"]) is not None
     assert redis.exists(keys.user_profile(idle["id"]))
 
 
@@ -38,10 +39,10 @@ def test_command_takes_fractional_days_and_dry_run(redis, member, now):
     assert output.startswith("Dry run: nothing will be changed.")
     assert "no activity for 0.25 days" in output
     assert "would remove 1 inactive users" in output
-    assert redis.zscore(boards_at(now)[0], idle["id"]) is not None
+    assert board_points(redis, boards_at(now)[0], idle["id"]) is not None
 
     assert "removed 1 inactive users" in _run("--days", "0.25")
-    assert redis.zscore(boards_at(now)[0], idle["id"]) is None
+    assert board_points(redis, boards_at(now)[0], idle["id"]) is None
 
 
 @pytest.mark.parametrize("days", ["0", "-1", "abc", "nan", "inf"])

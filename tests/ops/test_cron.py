@@ -9,6 +9,7 @@ from django_rq.cron import DjangoCronScheduler
 from rq import Queue, SimpleWorker
 from rq.job import JobStatus
 
+from tests.boards import board_points
 from tests.ops.conftest import boards_at
 
 
@@ -42,4 +43,4 @@ def test_scheduled_job_runs_the_cleanup_on_a_worker(redis, member, now):
     assert job.get_status(refresh=True) == JobStatus.FINISHED
     result = job.return_value()
     assert result["days"] == 7 and result["sweep"]["evicted"] == 1
-    assert all(redis.zscore(board, idle["id"]) is None for board in boards_at(now))
+    assert all(board_points(redis, board, idle["id"]) is None for board in boards_at(now))

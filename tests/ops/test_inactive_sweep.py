@@ -5,11 +5,13 @@ import json
 
 from accounts import keys, lifecycle, selectors, services
 from leaderboard import keys as lb_keys
+from leaderboard.services import board_entries_put
+from tests.boards import board_entry, board_points
 from tests.ops.conftest import boards_at, keyspace
 
 
 def _on_boards(redis, now: int, user_id: str) -> list[str]:
-    return [board for board in boards_at(now) if redis.zscore(board, user_id) is not None]
+    return [board for board in boards_at(now) if board_points(redis, board, user_id) is not None]
 
 
 def test_sweep_evicts_inactive_users_everywhere_and_keeps_their_profile(redis, member, now):
@@ -172,15 +174,15 @@ def test_returning_user_is_back_on_the_global_board_with_the_same_score(redis, m
     login = api.post("/api/v1/auth/login", {"username": "idle", "password": "correct-horse-1"}, format="json")
 
     assert login.status_code == 200
-    assert redis.zscore(lb_keys.board("all"), idle["id"]) == idle["encoded"]
+    assert board_entry(redis, lb_keys.board("all"), idle["id"]) == idle["entry"]
     assert redis.hget(keys.user_profile(idle["id"]), "evicted") is None
     assert selectors.user_profile(user_id=idle["id"])["rank"] == 2
-    assert redis.zscore(lb_keys.board("all"), leader["id"]) == leader["encoded"]
+    assert board_entry(redis, lb_keys.board("all"), leader["id"]) == leader["entry"]
 
 
 def test_sweep_never_creates_a_profile(redis, now):
     redis.zadd(keys.users_last_seen(), {"0123456789abcdef": now - 30 * 86_400})
-    redis.zadd(lb_keys.board("all"), {"0123456789abcdef": 1})
+    board_entries_put(board=lb_keys.board("all"), entries=[("0123456789abcdef", 1)])
 
     report = lifecycle.inactive_users_sweep(days=7, now=now)
 

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from accounts import keys as account_keys
-from leaderboard import encoding
 from leaderboard import keys as board_keys
 from quizzes import keys, scoring, services, tasks
+from tests.boards import board_points, board_seq, board_users
 from tests.quizzes.conftest import RIGHT
 
 # Injected, but near the real clock: period boards expire at real instants (EXPIREAT).
@@ -76,11 +76,12 @@ def test_quizzes_solved_counts_distinct_quizzes(quiz, admin_client, player, scor
 def test_boards_hold_the_encoded_score(quiz, player, score, redis):
     user, client = player()
     score(user, RIGHT)
-    encoded = encoding.encode(35, int(NOW.timestamp()))
     for period in ("all", "day", "week"):
-        assert redis.zscore(board_keys.board(period, NOW), user["id"]) == encoded
+        assert board_points(redis, board_keys.board(period, NOW), user["id"]) == 35
     for period in ("day", "week"):
-        assert redis.expiretime(board_keys.board(period, NOW)) == board_keys.board_expires_at(period, NOW)
+        board = board_keys.board(period, NOW)
+        assert redis.expiretime(board) == board_keys.board_expires_at(period, NOW)
+        assert redis.expiretime(board_keys.board_members(board)) == board_keys.board_expires_at(period, NOW)
     assert redis.ttl(board_keys.board("all")) == -1
     assert client.get("/api/v1/me").json()["rank"] == 1
 
@@ -92,14 +93,14 @@ def test_period_boards_add_the_improvement_per_period(quiz, player, score, redis
     score(user, RIGHT, now=tomorrow)  # +25 tomorrow
 
     def points(period: str, at: datetime) -> int:
-        return encoding.decode_points(redis.zscore(board_keys.board(period, at), user["id"]))
+        return board_points(redis, board_keys.board(period, at), user["id"])
 
     assert points("day", NOW) == 10 and points("day", tomorrow) == 25
     if board_keys.board("week", NOW) == board_keys.board("week", tomorrow):
         assert points("week", NOW) == 35
     else:
         assert points("week", NOW) == 10 and points("week", tomorrow) == 25
-    assert encoding.decode_points(redis.zscore(board_keys.board("all"), user["id"])) == 35
+    assert board_points(redis, board_keys.board("all"), user["id"]) == 35
 
 
 def test_equal_scores_rank_by_who_got_there_first(quiz, player, score, redis):
@@ -109,9 +110,10 @@ def test_equal_scores_rank_by_who_got_there_first(quiz, player, score, redis):
     score(early, [0, 2, 1], now=NOW + timedelta(seconds=5))
     score(late, RIGHT, now=NOW + timedelta(seconds=10))  # ...then moves to 35 (re-stamped)
     score(early, RIGHT, now=NOW + timedelta(seconds=20))
-    assert redis.zrevrange(board_keys.board("all"), 0, -1) == [late["id"], early["id"]]
-    reached = encoding.reached_at(redis.zscore(board_keys.board("all"), late["id"]))
-    assert reached == int((NOW + timedelta(seconds=10)).timestamp())
+    assert board_users(redis, board_keys.board("all")) == [late["id"], early["id"]]
+    # late's 35 was the third change applied (re-stamped when it moved), early's the fourth
+    board = board_keys.board("all")
+    assert board_seq(redis, board, late["id"]) + 1 == board_seq(redis, board, early["id"])
 
 
 def test_job_run_twice_scores_once(quiz, player, redis, published):
@@ -135,7 +137,7 @@ def test_apply_script_run_twice_scores_once(quiz, player, redis):
     assert scoring.submission_score(**later) is None
     assert _profile(redis, user) == {"total_score": 35, "quizzes_solved": 1}
     for period, at in (("all", NOW), ("day", NOW), ("week", NOW)):
-        assert encoding.decode_points(redis.zscore(board_keys.board(period, at), user["id"])) == 35
+        assert board_points(redis, board_keys.board(period, at), user["id"]) == 35
     assert not redis.exists(board_keys.board("day", later["now"]))
 
 

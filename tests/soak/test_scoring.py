@@ -15,7 +15,7 @@ from collections import defaultdict
 from accounts import keys as account_keys
 from accounts import services as account_services
 from leaderboard import keys as lb_keys
-from leaderboard.encoding import decode_points
+from leaderboard.encoding import decode_points, member_user
 from quizzes import keys as quiz_keys
 from quizzes import services as quiz_services
 from rq.job import Job
@@ -98,13 +98,13 @@ def _assert_profiles(redis, users, best, totals) -> None:
 
 def _assert_boards(redis, api, auth_client, users, totals) -> None:
     ranked = {uid: total for uid, total in totals.items() if total > 0}  # no points, no entry
-    board = {uid: decode_points(score) for uid, score in redis.zrange(lb_keys.board("all"), 0, -1, withscores=True)}
+    board = {member_user(m): decode_points(score) for m, score in redis.zrange(lb_keys.board("all"), 0, -1, withscores=True)}
     assert board == ranked
     for period in ("day", "week"):  # points earned per period add up to the same totals
         earned: dict[str, int] = defaultdict(int)
-        for key in redis.scan_iter(match=lb_keys.board(period).rsplit(":", 1)[0] + ":*"):
-            for uid, score in redis.zrange(key, 0, -1, withscores=True):
-                earned[uid] += decode_points(score)
+        for key in redis.scan_iter(match=lb_keys.board(period).rsplit(":", 1)[0] + ":*", _type="zset"):
+            for member, score in redis.zrange(key, 0, -1, withscores=True):
+                earned[member_user(member)] += decode_points(score)
         assert dict(earned) == ranked, period
 
     token = account_services.session_create(user=users[0]).token
