@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	DEBUG=1 $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	touch $(STAMP)
 
 run: $(STAMP)

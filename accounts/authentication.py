@@ -1,9 +1,11 @@
-"""DRF authentication: `Authorization: Bearer <token>` resolved against Redis sessions."""
+"""DRF authentication: `Authorization: Bearer <token>` (the API's), or a browser login's session cookie."""
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
+
+from accounts.browser import browser_session_user
 
 
 def bearer_token(request) -> str | None:
@@ -38,3 +40,14 @@ class BearerSessionAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
+
+
+class BrowserSessionAuthentication(SessionAuthentication):
+    """DRF's session authentication (CSRF on unsafe methods) over the browser login's session."""
+
+    def authenticate(self, request):
+        user = browser_session_user(request._request)
+        if user is None:
+            return None
+        self.enforce_csrf(request)
+        return user, None

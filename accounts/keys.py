@@ -10,9 +10,10 @@
 | qb:session:{sha256(token)}       | hash   | idle 30 min, never past the 24 h cap  | uid, created, seen, abs (epoch ms)            |
 | qb:user:{uid}:sessions           | zset   | until the newest session's 24 h cap   | session id -> absolute expiry (epoch ms)      |
 | qb:ws-ticket:{sha256(ticket)}    | string | 30 s, deleted on first use            | session id                                    |
+| qb:cache:1:browser-session:{sha256(cookie)} | Django cache | 24 h (SESSION_COOKIE_AGE)  | a browser login's Django session: the accounts session id and user id |
 
 Tokens are "<uid>.<secret>"; only their SHA-256 is stored.
-Pub/Sub channel `qb:sessions:ended` carries `{"user_id", "session_ids"}` when sessions end.
+Channel-layer group `session.<session id>` gets `{"type": "session.ended"}` when the session ends.
 
 Inactive-user lifecycle (accounts/lifecycle.py): the sweep removes a user inactive for
 INACTIVE_AFTER_DAYS from every board, ends their sessions and drops their last-seen entry.
@@ -69,5 +70,11 @@ def ws_ticket(ticket: str) -> str:
     return key("ws-ticket", digest(ticket))
 
 
-def sessions_ended_channel() -> str:
-    return key("sessions", "ended")
+def browser_session_cache_key(session_key: str) -> str:
+    """The Django cache key (under CACHES' own prefix) of a browser session: the cookie hashed."""
+    return f"browser-session:{digest(session_key)}"
+
+
+def session_group(session_id: str) -> str:
+    """The channel-layer group of the sockets opened under a session (a group name, not a key)."""
+    return f"session.{session_id}"

@@ -21,6 +21,7 @@ from typing import Callable
 from django.conf import settings
 
 from accounts import keys
+from accounts.services import sessions_ended_announce
 from config.redis import lua_source, redis_client
 from leaderboard import keys as lb_keys
 
@@ -133,7 +134,7 @@ def users_evict(
     # redis-py's Script in a pipeline sends EVALSHA (after one SCRIPT EXISTS), not the source
     # once per user as config.redis.LuaScript does to keep the hot path at one round trip.
     script = client.register_script(lua_source(_EVICT))
-    last_seen, channel, mode = keys.users_last_seen(), keys.sessions_ended_channel(), int(dry_run)
+    last_seen, mode = keys.users_last_seen(), int(dry_run)
     pipe = client.pipeline(transaction=False)
     for user_id, session_ids in zip(user_ids, indexes):
         script(
@@ -144,10 +145,15 @@ def users_evict(
                 *(key for board in boards for key in (board, lb_keys.board_tie_ref(board, user_id)[0])),
                 *(keys.session(sid) for sid in session_ids),
             ],
-            args=[user_id, cutoff, len(boards) - 1, channel, mode, lb_keys.BOARD_TIE_FIELD, *session_ids],
+            args=[user_id, cutoff, len(boards) - 1, mode, lb_keys.BOARD_TIE_FIELD, *session_ids],
             client=pipe,
         )
-    return pipe.execute()
+    outcomes = pipe.execute()
+    if not dry_run:
+        sessions_ended_announce(session_ids=[
+            sid for session_ids, outcome in zip(indexes, outcomes) if outcome[0] == 1 for sid in session_ids
+        ])
+    return outcomes
 
 
 def inactive_users_sweep(

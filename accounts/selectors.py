@@ -67,3 +67,11 @@ def user_sessions(*, user_id: str, current_session_id: str | None = None) -> lis
         )
     sessions.sort(key=lambda s: s["created_at"], reverse=True)
     return sessions
+
+
+def user_identity(*, user_id: str) -> dict | None:
+    """Return {id, username, role} or None (one HMGET)."""
+    uid, username, role = redis_client().hmget(keys.user_profile(user_id), "id", "username", "role")
+    if uid is None:
+        return None
+    return {"id": uid, "username": username, "role": role or "user"}

@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import check_password, make_password
 
 from accounts import keys
 from accounts.user import RedisUser
+from config.channel_layer import group_send_sync
 from config.exceptions import Conflict
 from config.redis import LuaScript, redis_client
 from leaderboard import keys as lb_keys
@@ -133,13 +134,24 @@ async def session_touch_async(*, token: str) -> RedisUser | None:
     return _session_user(await _session_touch.run_async(**script_call), session_id)
 
 
+def session_touch_by_id(*, session_id: str, user_id: str, now_ms: int | None = None) -> RedisUser | None:
+    """`session_touch` for a session known by its id (a browser login keeps no token)."""
+    if not USER_ID_RE.fullmatch(user_id):
+        return None
+    return _session_user(_session_touch(**_session_touch_args(session_id, user_id, now_ms)), session_id)
+
+
 def _session_touch_call(token: str, now_ms: int | None) -> tuple[str, dict] | None:
     """(session id, the script's keys and args) for a well-formed token, else None."""
     user_id = _token_user_id(token)
     if user_id is None:
         return None
     session_id = keys.session_id_for(token)
-    return session_id, {
+    return session_id, _session_touch_args(session_id, user_id, now_ms)
+
+
+def _session_touch_args(session_id: str, user_id: str, now_ms: int | None) -> dict:
+    return {
         "keys": [keys.session(session_id), keys.user_profile(user_id), keys.users_last_seen()],
         "args": [
             settings.SESSION_IDLE_SECONDS,
@@ -166,17 +178,14 @@ def _session_user(row: list | None, session_id: str) -> RedisUser | None:
 
 
 def sessions_end(*, user_id: str, session_ids: list[str]) -> None:
-    """End the given sessions now and tell connected sockets (one MULTI)."""
+    """End the given sessions now (one MULTI), then tell their connected sockets."""
     if not session_ids:
         return
     pipe = redis_client().pipeline(transaction=True)
     pipe.delete(*(keys.session(sid) for sid in session_ids))
     pipe.zrem(keys.user_sessions(user_id), *session_ids)
-    pipe.publish(
-        keys.sessions_ended_channel(),
-        json.dumps({"user_id": user_id, "session_ids": session_ids}),
-    )
     pipe.execute()
+    sessions_ended_announce(session_ids=session_ids)
 
 
 def sessions_end_all(*, user_id: str) -> list[str]:
@@ -190,14 +199,16 @@ def sessions_end_all(*, user_id: str) -> list[str]:
         if ended:
             pipe.delete(*(keys.session(sid) for sid in ended))
         pipe.delete(index)
-        pipe.publish(
-            keys.sessions_ended_channel(),
-            json.dumps({"user_id": user_id, "session_ids": ended}),
-        )
 
     # WATCH the index: a login racing this call makes the transaction retry, not survive.
     redis_client().transaction(_end, index)
+    sessions_ended_announce(session_ids=ended)
     return ended
+
+
+def sessions_ended_announce(*, session_ids: list[str]) -> None:
+    """Tell the sockets of these ended sessions, on every web process, to close (4401)."""
+    group_send_sync([(keys.session_group(sid), {"type": "session.ended"}) for sid in session_ids])
 
 
 def sessions_prune(*, user_id: str) -> list[str]:

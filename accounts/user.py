@@ -51,3 +51,24 @@ class AnonymousUser:
 
     def __str__(self) -> str:
         return "anonymous"
+
+
+@dataclass
+class CheckedUser:
+    """A user whose password the login backend has just checked (before any session exists).
+
+    Mutable because `django.contrib.auth.authenticate` writes `backend` onto what it returns.
+    """
+
+    id: str
+    username: str
+    role: str
+    is_active = True
+    is_authenticated = True
+
+    @property
+    def pk(self) -> str:
+        return self.id
+
+    def __str__(self) -> str:
+        return self.username

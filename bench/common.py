@@ -141,6 +141,7 @@ class Server:
     port: int
     health: str | None = "/api/v1/health"
     proc: subprocess.Popen | None = None
+    cwd: Path = ROOT
 
     @property
     def url(self) -> str:
@@ -152,7 +153,7 @@ class Server:
         out = self.log.open("wb")
         # Own session, so stop() reaches forked workers too and never anything else.
         self.proc = subprocess.Popen(
-            self.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            self.argv, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         if self.health is None:

@@ -1,19 +1,28 @@
-"""WebSocket fan-out: N sockets on one web process, one broadcast, delivery latency and RSS.
+"""WebSocket fan-out: N sockets on one web process, one broadcast, delivery latency and CPU.
 
-    .venv/bin/python -m bench.ws_fanout [--sizes 500,1000,2000] [--rounds 5] [--server daphne,procfile]
+    .venv/bin/python -m bench.ws_fanout [--sizes 1000,2000] [--rounds 5] [--server hub,layer,hub,layer]
 
 Runs on its own disposable redis-server and its own server process (bench.common). Sockets
 are /ws/leaderboard/ connections opened with real tickets; a broadcast is a real
-`score_events_publish` (Lua: XADD + PUBLISH) that the process's one Pub/Sub subscription fans
-out to every socket. Latency is measured in this (client) process, from just before the publish
-call to the moment each socket's frame arrives (a lean frame reader takes over each socket
-after the websockets handshake, so the client's own work stays small). CPU columns are the server's and this client's CPU
-time per broadcast: unlike latency, load from other processes on the box does not inflate them
-much, so they compare runs taken at different times. Target: 2,000 sockets, p99 <= 250 ms.
+`score_events_publish` called by a separate sync process (bench/ws_publisher.py, as the RQ
+worker calls it), which the server fans out to every socket. Latency is measured from just
+before the publish call (CLOCK_MONOTONIC, shared by the processes) to the moment each socket's
+frame arrives here (a lean frame reader takes over each socket after the websockets handshake,
+so the client's own work stays small). CPU columns are the server's and this client's CPU time
+per broadcast: unlike latency, load from other processes on the box does not inflate them
+much, so they compare runs taken at different times. Target: 2,000 sockets, p99 <= 250 ms, and
+the layer's server CPU per broadcast within 2x the hub's.
 
-Servers (`--server`, default "daphne,procfile"): `daphne`, with the heartbeat flags it had in
-the Procfile; `procfile`, the Procfile's web command as it stands; `daphne-uvloop`, daphne's
-Twisted reactor on a uvloop event loop. Each runs as one process (WEB_CONCURRENCY=1).
+Servers (`--server`), each one process (WEB_CONCURRENCY=1):
+- `hub`: the code before fan-out moved to the channel layer (a process-wide hand-written hub),
+  commit HUB_COMMIT archived into a temporary directory, with its own Procfile web command;
+  it is kept here only as the baseline and never ships.
+- `stock-plain`: channels_redis' stock `RedisPubSubChannelLayer` (bench/settings_stock_layer.py)
+  with a plain consumer (channels' own `__call__` and `dispatch`, bench/asgi_plain_consumer.py).
+- `stock-layer`: the stock layer with today's consumers (their own relay loop and dispatch).
+- `layer`: today's code as it ships (config/channel_layer.py), Procfile web command.
+- `layer-ws-websockets`: the same with uvicorn's older `--ws websockets` implementation.
+- `daphne`, `daphne-uvloop`: today's code on daphne (on a uvloop event loop for the second).
 """
 from __future__ import annotations
 
@@ -25,8 +34,11 @@ import os
 import resource
 import shlex
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from websockets.asyncio.client import connect
 
@@ -34,30 +46,64 @@ from bench.common import ROOT, PrivateRedis, Server, app_env, load_average, seed
 from config.embedded_redis import free_port
 
 
-def _daphne(port: int) -> list[str]:
+HUB_COMMIT = "0201910b99474c466e45059a8cdc8110a5ac8300"
+PUBLISHER = Path(__file__).resolve().parent / "ws_publisher.py"
+
+
+def _daphne(port: int, tree: Path) -> list[str]:
     return ["-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "--ping-interval", "20",
             "--ping-timeout", "30", "config.asgi:application"]
 
 
-def _daphne_uvloop(port: int) -> list[str]:
+def _daphne_uvloop(port: int, tree: Path) -> list[str]:
     # daphne creates its event loop when daphne.server is imported, so uvloop must be installed
     # before that: a -c launcher instead of `-m daphne`.
     launch = "import uvloop; uvloop.install(); from daphne.cli import CommandLineInterface as C; C.entrypoint()"
-    return ["-c", launch, *_daphne(port)[2:]]
+    return ["-c", launch, *_daphne(port, tree)[2:]]
 
 
-def _procfile(port: int) -> list[str]:
-    """The Procfile's web command as it stands, on a local port."""
-    line = next(x for x in (ROOT / "Procfile").read_text().splitlines() if x.startswith("web:"))
+def _procfile(port: int, tree: Path) -> list[str]:
+    """The Procfile's web command of `tree`, on a local port."""
+    line = next(x for x in (tree / "Procfile").read_text().splitlines() if x.startswith("web:"))
     args = shlex.split(line[len("web:"):].replace("$PORT", str(port)).replace("${HOST:-0.0.0.0}", "127.0.0.1").replace("0.0.0.0", "127.0.0.1"))
     return ["-m", *args]
 
 
-# name -> (argv after the interpreter, modules it needs)
+def _procfile_ws(implementation: str):
+    def build(port: int, tree: Path) -> list[str]:
+        args = _procfile(port, tree)
+        args[args.index("--ws") + 1] = implementation
+        return args
+
+    return build
+
+
+def _plain_consumer(port: int, tree: Path) -> list[str]:
+    args = _procfile(port, tree)
+    args[args.index("config.asgi:application")] = "bench.asgi_plain_consumer:application"
+    return args
+
+
+def _hub_tree(scratch: Path) -> Path:
+    """The project at HUB_COMMIT, unpacked from git into `scratch` (the baseline row only)."""
+    tree = scratch / "hub"
+    if tree.exists():  # unpacked for an earlier row of this run
+        return tree
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", HUB_COMMIT], check=True, capture_output=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
+# name -> (argv after the interpreter, modules it needs, settings module, tree: "hub" or current)
 SERVERS = {
-    "daphne": (_daphne, ["daphne"]),
-    "daphne-uvloop": (_daphne_uvloop, ["daphne", "uvloop"]),
-    "procfile": (_procfile, []),
+    "hub": (_procfile, [], "config.settings", "hub"),
+    "stock-plain": (_plain_consumer, [], "bench.settings_stock_layer", "current"),
+    "stock-layer": (_procfile, [], "bench.settings_stock_layer", "current"),
+    "layer": (_procfile, [], "config.settings", "current"),
+    "layer-ws-websockets": (_procfile_ws("websockets"), [], "config.settings", "current"),
+    "daphne": (_daphne, ["daphne"], "config.settings", "current"),
+    "daphne-uvloop": (_daphne_uvloop, ["daphne", "uvloop"], "config.settings", "current"),
 }
 CONNECT_CONCURRENCY = 50
 DELIVERY_TIMEOUT = 20.0
@@ -172,15 +218,14 @@ class Fleet:
         if len(self.arrivals) >= self.target:
             self.all_arrived.set()
 
-    async def broadcast(self, publisher) -> list[float]:
-        """Publish once; return each socket's delivery latency in milliseconds."""
-        prepare, publish = publisher
+    async def broadcast(self, publisher: asyncio.subprocess.Process) -> list[float]:
+        """Have the publisher announce one change; return each socket's delivery latency in ms."""
         assert not self.lost, f"{self.lost} sockets were closed by the server"
         self.arrivals, self.target = [], len(self.transports)
         self.all_arrived.clear()
-        prepare()
-        start = time.monotonic()
-        publish()
+        publisher.stdin.write(b"go\n")
+        await publisher.stdin.drain()
+        start = float(await publisher.stdout.readline())
         try:
             await asyncio.wait_for(self.all_arrived.wait(), DELIVERY_TIMEOUT)
         except TimeoutError:
@@ -193,29 +238,13 @@ class Fleet:
             transport.abort()
 
 
-def _publisher(user: dict):
-    """Return (prepare, publish): a board change as the scoring script makes it, then its events."""
-    from leaderboard.events import score_events_publish
-    from leaderboard.services import board_put
-
-    total = [0]
-
-    def prepare() -> None:
-        total[0] += 1
-        board_put(entries=[(user["id"], total[0])])
-
-    def publish() -> None:
-        score_events_publish(
-            user_id=user["id"], username=user["username"], submission_id="bench", score=1,
-            total_score=total[0], rank_before=1, rank_after=1, top10_changed=True,
-        )
-
-    return prepare, publish
-
-
 async def _measure(server: Server, user: dict, sizes: list[int], rounds: int) -> list[dict]:
     fleet = Fleet(server.url.replace("http://", "ws://"), user["token"])
-    publish = _publisher(user)
+    # The publisher runs the row's own code (its tree, its settings), as a worker would.
+    publish = await asyncio.create_subprocess_exec(
+        sys.executable, str(PUBLISHER), user["id"], user["username"], cwd=server.cwd, env=server.env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+    )
     rows = []
     try:
         for size in sizes:
@@ -240,6 +269,8 @@ async def _measure(server: Server, user: dict, sizes: list[int], rounds: int) ->
             _print_row(rows[-1])
     finally:
         await fleet.close()
+        publish.stdin.close()
+        await publish.wait()
     return rows
 
 
@@ -252,14 +283,15 @@ def _print_row(row: dict) -> None:
     )
 
 
-def _run_server(name: str, redis_url: str, user: dict, sizes: list[int], rounds: int) -> list[dict]:
-    build, _ = SERVERS[name]
+def _run_server(name: str, redis_url: str, user: dict, sizes: list[int], rounds: int, scratch: Path) -> list[dict]:
+    build, _, settings_module, which = SERVERS[name]
+    tree = _hub_tree(scratch) if which == "hub" else ROOT
     port = free_port()
-    argv = [sys.executable, *build(port)]
+    argv = [sys.executable, *build(port, tree)]
     # One process: WEB_CONCURRENCY=1 keeps a multi-worker server to a single worker.
-    env = app_env(redis_url, WEB_CONCURRENCY="1")
-    with Server(name=f"ws-fanout-{name}", argv=argv, env=env, port=port) as server:
-        print(f"\n{name}: {' '.join(argv[1:])}")
+    env = app_env(redis_url, WEB_CONCURRENCY="1", DJANGO_SETTINGS_MODULE=settings_module, PYTHONPATH=str(tree))
+    with Server(name=f"ws-fanout-{name}", argv=argv, env=env, port=port, cwd=tree) as server:
+        print(f"\n{name}: {' '.join(argv[1:])}" + (f" (commit {HUB_COMMIT[:7]})" if which == "hub" else ""))
         print(f"one process, idle RSS {_rss_mib(server.proc.pid):.1f} MiB, load average {load_average()}; "
               f"{rounds} broadcasts per size after a warm-up")
         print(f"{'sockets':>7} {'deliveries':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
@@ -269,10 +301,10 @@ def _run_server(name: str, redis_url: str, user: dict, sizes: list[int], rounds:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="500,1000,2000", help="socket counts, ascending")
+    parser.add_argument("--sizes", default="2000", help="socket counts, ascending")
     parser.add_argument("--rounds", type=int, default=5, help="measured broadcasts per size")
-    parser.add_argument("--server", default="daphne,procfile",
-                        help=f"comma-separated, from: {', '.join(SERVERS)} (CPU and ms columns per run)")
+    parser.add_argument("--server", default="hub,stock-plain,stock-layer,layer,layer-ws-websockets",
+                        help=f"comma-separated, from: {', '.join(SERVERS)}; a name may repeat (CPU and ms columns per run)")
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     names = [n for n in args.server.split(",") if n]
@@ -287,15 +319,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         setup_django(redis.url)
         user = seed_users(1, prefix="fanout")[0]
-        results = {name: _run_server(name, redis.url, user, sizes, args.rounds) for name in names}
+        with tempfile.TemporaryDirectory(prefix="ws-fanout-") as scratch:
+            # A list, not a dict: a name may come twice (hub,layer,hub,layer alternates under load).
+            results = [(name, _run_server(name, redis.url, user, sizes, args.rounds, Path(scratch)))
+                       for name in names]
     finally:
         redis.stop()
     print()
-    for name, rows in results.items():
+    first_hub = next((rows for name, rows in results if name == "hub"), None)
+    hub = None
+    for name, rows in results:
+        hub = rows if name == "hub" else (hub or first_hub)  # the nearest hub row before this one
         largest = rows[-1]
         verdict = "meets" if largest["sockets"] >= 2000 and largest["p99_ms"] <= 250 else "does not meet"
+        ratio = ""
+        if hub and name != "hub" and hub[-1]["sockets"] == largest["sockets"]:
+            ratio = f", server CPU per broadcast {largest['server_cpu_ms'] / hub[-1]['server_cpu_ms']:.2f}x the hub's"
         print(f"{name}: target 2,000 sockets p99 <= 250 ms {verdict} "
-              f"({largest['sockets']} sockets, p99 {largest['p99_ms']:.1f} ms)")
+              f"({largest['sockets']} sockets, p99 {largest['p99_ms']:.1f} ms, "
+              f"server CPU {largest['server_cpu_ms']:.0f} ms per broadcast{ratio})")
     return 0
 
 

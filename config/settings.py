@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "django_rq",
     "config",
@@ -44,6 +45,8 @@ MIDDLEWARE = [
     "config.views.ErrorPageMiddleware",  # outermost: not even DEBUG shows Django's debug page
     "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.JsonErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -62,7 +65,7 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
     }
@@ -197,27 +200,18 @@ CACHES = {
     "default": _django_redis_alias(REDIS_ROLES["cache"], key_prefix=f"{REDIS_KEY_PREFIX}:cache", text=False),
     "data": _django_redis_alias(REDIS_ROLES["data"], key_prefix=f"{REDIS_KEY_PREFIX}:cache-data", text=True),
 }
-# Django's own (cookie) sessions, used only by the browsable API login, live in the Redis cache.
-SESSION_ENGINE = "django.contrib.sessions.backends.cache"
 
 
-def _channels_host(address):
+def _channels_host(address) -> dict:
+    """One channels_redis host entry for a role: a URL, or the Sentinels of its primary."""
+    timeouts = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}
     if not address.is_sentinel:
-        return address.url
+        return {"address": address.url, **timeouts}
     # channels_redis builds redis.asyncio's SentinelConnectionPool from these.
     return {
         "sentinels": list(address.sentinels), "master_name": address.master_name, "db": address.db,
-        "password": address.password, "sentinel_kwargs": _sentinel_kwargs(),
-        "socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+        "password": address.password, "sentinel_kwargs": _sentinel_kwargs(), **timeouts,
     }
-
-
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-        "CONFIG": {"hosts": [_channels_host(REDIS_ROLES["channels"])], "prefix": f"{REDIS_KEY_PREFIX}:ch"},
-    }
-}
 
 
 def _rq_connection(address) -> dict:
@@ -293,6 +287,18 @@ WS_QUEUE_MAX = env_int("WS_QUEUE_MAX", 256)
 WS_SESSION_CHECK_SECONDS = env_float("WS_SESSION_CHECK_SECONDS", 3.0)
 # How long a socket waits for its process's Pub/Sub subscription before giving up (close 4503).
 WS_SUBSCRIBE_TIMEOUT_SECONDS = env_float("WS_SUBSCRIBE_TIMEOUT_SECONDS", 5.0)
+# channels_redis' pub/sub layer, subclassed for fan-out (config/channel_layer.py): a member's
+# queue holds WS_QUEUE_MAX messages; the timeouts turn a dead Redis into a quick error.
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "config.channel_layer.FanoutChannelLayer",
+        "CONFIG": {
+            "hosts": [_channels_host(REDIS_ROLES["channels"])],
+            "prefix": f"{REDIS_KEY_PREFIX}:ch:",
+            "capacity": WS_QUEUE_MAX,
+        },
+    }
+}
 # (end of leaderboard)
 
 # --- Operations ------------------------------------------------------------------------------
@@ -302,13 +308,43 @@ INACTIVE_SWEEP_BATCH = env_int("INACTIVE_SWEEP_BATCH", 500)
 INACTIVE_SWEEP_CRON = env_str("INACTIVE_SWEEP_CRON", "17 * * * *")
 # (end of operations)
 
+# --- Browser: static files, browser login, live page ---------------------------------------------
+# WhiteNoise serves static files from the web process: in DEBUG straight from the apps (found
+# on every request, so edits show at once); otherwise from STATIC_ROOT, which
+# `manage.py collectstatic` fills with compressed copies (the Makefile's install step runs it,
+# as a deploy's build step should). A checkout that never ran it serves them from the apps.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_AUTOREFRESH = DEBUG
+WHITENOISE_USE_FINDERS = DEBUG or not STATIC_ROOT.is_dir()
+# Browser sessions (/api-auth/login/): Django's cache sessions in Redis (CACHES["default"]), the
+# cookie key stored only as its SHA-256; each one holds the id of an accounts session, which
+# carries the idle timeout, the 24 h cap, logout-all and the WebSocket tickets.
+SESSION_ENGINE = "accounts.browser_sessions"
+SESSION_CACHE_ALIAS = "default"
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_SECONDS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # pages carry the token themselves (DRF's forms, the live page)
+AUTHENTICATION_BACKENDS = ["accounts.backends.RedisUserBackend"]
+LOGIN_URL = "/api-auth/login/"
+LOGIN_REDIRECT_URL = "/api/v1/"
+LOGOUT_REDIRECT_URL = "/api-auth/login/"
+# (end of browser)
+
 # --- Django REST framework ---------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerSessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.BearerSessionAuthentication",
+        "accounts.authentication.BrowserSessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
+        "config.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
@@ -339,6 +375,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Swagger UI keeps the pasted token across page reloads (in the browser's localStorage).
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayOperationId": True},
+    # Swagger UI and Redoc from drf-spectacular-sidecar's static files: the docs work offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.add_error_responses",

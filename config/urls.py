@@ -1,12 +1,16 @@
 """URL map: every API path is under /api/v1/ (config/api_router.py); anything else answers the
 JSON 404 envelope, or a 308 when the path only differs from a route by a trailing slash."""
+from functools import partial
+
 from django.http import HttpResponsePermanentRedirect
 from django.urls import get_script_prefix, include, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
+
+from config import browser
 
 NOT_FOUND = "not-found"
 
@@ -53,8 +57,14 @@ def not_found(request, *args, **kwargs):
 
 
 urlpatterns = [
-    path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/schema/", browser.SchemaApi.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # In a browser: the API docs offline, the AsyncAPI document, login, the live page.
+    path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/v1/asyncapi.yaml", browser.asyncapi_document, name="asyncapi"),
+    path("api-auth/", include("accounts.browser")),
+    path("live/", browser.live_page, name="live"),
+    path("", csrf_exempt(partial(browser.home, not_found=not_found)), name="home"),
     path("api/v1/", include("config.api_router")),
     re_path(r"^.*$", not_found, name=NOT_FOUND),
 ]

@@ -1,14 +1,19 @@
-"""Leaderboard events: written once to a capped Redis Stream (replay) and published (live).
+"""Leaderboard events: written once to a capped Redis Stream (replay), announced with group_send (live).
 
 The scoring job calls `score_events_publish` after the scoring script. One Lua script appends
-each event to its Stream, which assigns the `event_id`, and publishes it on one Pub/Sub
-channel in the same atomic step (lua/events_publish.lua):
+each event to its Stream, which assigns the `event_id` (lua/events_publish.lua); then each is
+announced to its channel-layer group as `{"type": "feed.event", "event_id", "after", "text"}`,
+where `after` is the id of the entry before it in the same Stream and `text` the client JSON:
 
-| event                      | stream (replay)            | delivered to                     |
-|----------------------------|----------------------------|----------------------------------|
-| submission.processed       | the user's stream          | that user's /ws/me/ sockets      |
-| leaderboard.entered_top10  | the user's and the board's | /ws/me/ of the user, /ws/leaderboard/ |
-| leaderboard.top10_changed  | the board's                | /ws/leaderboard/ sockets         |
+| event                      | stream (replay)            | group (live)                          |
+|----------------------------|----------------------------|---------------------------------------|
+| submission.processed       | the user's stream          | user.<uid>: that user's /ws/me/ sockets |
+| leaderboard.entered_top10  | the user's and the board's | user.<uid> and leaderboard            |
+| leaderboard.top10_changed  | the board's                | leaderboard: /ws/leaderboard/ sockets |
+
+The announcing code knows only the layer's API (`group_send`), so any process can announce
+the same way. A consumer that gets an event whose `after` is not the last id it sent re-reads
+the Stream, so announcements that arrive out of order (two workers) lose nothing.
 
 top10_changed is sent when the top 10 as shown (ranks, names, scores) differs from the last one
 sent: the script compares it whenever the scorer reports a change or the user is in the top 10,
@@ -26,6 +31,7 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts import keys as account_keys
+from config.channel_layer import group_send_sync
 from config.redis import LuaScript
 from leaderboard import keys
 
@@ -33,7 +39,8 @@ TOP_N = 10
 EVENT_ID_RE = re.compile(r"\d{1,20}-\d{1,20}")
 NO_EVENT_ID = "0-0"  # the id before any event: replaying after it yields the whole stream
 
-_publish = LuaScript(Path(__file__).parent / "lua" / "events_publish.lua")
+_record = LuaScript(Path(__file__).parent / "lua" / "events_publish.lua")
+FEED_EVENT = "feed.event"
 
 
 def event_id_order(event_id: str) -> tuple[int, int]:
@@ -78,16 +85,33 @@ def score_events_publish(
     entered = ""
     if _entered_top(rank_before, rank_after):
         entered = _entered_body(user_id=user_id, username=username, total_score=total_score, rank=rank_after)
-    ids = _publish(
+    flat = _record(
         keys=[keys.events_stream(), keys.user_events_stream(user_id), keys.board("all"),
               account_keys.users_names(), keys.top_published()],
         args=[
-            keys.events_channel(),
             settings.EVENTS_STREAM_MAXLEN, settings.EVENTS_USER_STREAM_MAXLEN, settings.EVENTS_USER_STREAM_SECONDS,
-            keys.BOARD_TOPIC, keys.user_topic(user_id),
-            "", TOP_N, "1" if top10_changed or _in_top(rank_after) else "0",
+            TOP_N, "1" if top10_changed or _in_top(rank_after) else "0",
             entered, json.dumps(processed),
         ],
     )
-    names = ("submission.processed", "entered_top10.user", "entered_top10.board", "top10_changed")
-    return {name: event_id for name, event_id in zip(names, ids) if event_id}
+    recorded = [flat[i:i + 4] for i in range(0, len(flat), 4)]
+    groups = {"processed": keys.user_group(user_id), "entered.user": keys.user_group(user_id),
+              "entered.board": keys.BOARD_GROUP, "top": keys.BOARD_GROUP}
+    events_announce([
+        (groups[tag], {"type": FEED_EVENT, "event_id": event_id, "after": after, "text": text})
+        for tag, event_id, after, text in recorded
+    ])
+    names = {"processed": "submission.processed", "entered.user": "entered_top10.user",
+             "entered.board": "entered_top10.board", "top": "top10_changed"}
+    return {names[tag]: event_id for tag, event_id, _, _ in recorded}
+
+
+def events_announce(messages: list[tuple[str, dict]]) -> None:
+    """Announce (group, message) pairs to their channel-layer groups, in order, without waiting.
+
+    The events are already in their Streams, so the score job need not wait for the round
+    trip (bench.worker_throughput, score job vs no-op job: 0.66-0.68x waiting, 0.73-0.74x not
+    waiting, the former in-script PUBLISH 0.72-0.79x, at the same hour); a socket that misses
+    an announcement (a lost connection) finds the event at its next one or on reconnect.
+    """
+    group_send_sync(messages, wait=False)

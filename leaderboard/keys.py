@@ -12,8 +12,9 @@
 | qb:lb:top10:published        | string | none (one small key)                   | the last top10_changed event JSON sent (change detection) |
 | qb:lb:events:user:{uid}      | stream | EVENTS_USER_STREAM_SECONDS after the user's last event; capped (MAXLEN ~ EVENTS_USER_STREAM_MAXLEN) | one user's personal events, same shape |
 
-Pub/Sub channel `qb:lb:events:live` carries every event as "<topic>\\n<event id>\\n<client JSON>",
-where topic is "board" or "user:<uid>"; each web process subscribes to it once (leaderboard.hub).
+Channel-layer groups (names, not keys: letters, digits and `.-_` only): `leaderboard` (every
+/ws/leaderboard/ socket) and `user.<uid>` (that user's /ws/me/ sockets) get each event of their
+Stream as `feed.event`; sessions' groups are accounts' (accounts.keys.session_group).
 A stream entry's id is the event's `event_id`; replay reads the stream after a client's last id.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from accounts import keys as account_keys
 from config.keys import key
 
 PERIODS = ("all", "day", "week")
-BOARD_TOPIC = "board"
+BOARD_GROUP = "leaderboard"
 
 
 def board(period: str = "all", at: datetime | None = None) -> str:
@@ -94,21 +95,6 @@ def user_events_stream(user_id: str) -> str:
     return key("lb", "events", "user", user_id)
 
 
-def events_channel() -> str:
-    """The Pub/Sub channel every event is published on, right after its XADD."""
-    return key("lb", "events", "live")
-
-
-def user_topic(user_id: str) -> str:
-    """The fan-out topic of one user's personal events (not a key: a routing label)."""
-    return f"user:{user_id}"
-
-
-def topic_stream(topic: str) -> str:
-    """The Stream that backs a fan-out topic, for replay."""
-    if topic == BOARD_TOPIC:
-        return events_stream()
-    kind, _, user_id = topic.partition(":")
-    if kind != "user" or not user_id:
-        raise ValueError(f"unknown topic {topic!r}")
-    return user_events_stream(user_id)
+def user_group(user_id: str) -> str:
+    """The channel-layer group of one user's /ws/me/ sockets (not a key: a group name)."""
+    return f"user.{user_id}"

@@ -5,11 +5,11 @@
 -- KEYS[1] users:last-seen zset   KEYS[2] the user's profile hash   KEYS[3] the user's session index
 -- KEYS[4], KEYS[5] the global board and where the user's tie on it is kept (the profile)
 -- KEYS[6 .. 5+2*ARGV[3]] day and week boards, each followed by its members hash (uid -> tie)
--- KEYS[6+2*ARGV[3] ..] the session hashes of the ids in ARGV[7 ..], in the same order
+-- KEYS[6+2*ARGV[3] ..] the session hashes of the ids in ARGV[6 ..], in the same order
 -- ARGV[1] user id   ARGV[2] cutoff (epoch s; last-seen below it is inactive)
--- ARGV[3] number of day/week boards   ARGV[4] sessions-ended Pub/Sub channel
--- ARGV[5] "1" for a dry run (count, change nothing)
--- ARGV[6] the profile field of the global-board tie   ARGV[7 ..] the session ids the caller read
+-- ARGV[3] number of day/week boards   ARGV[4] "1" for a dry run (count, change nothing)
+-- ARGV[5] the profile field of the global-board tie
+-- ARGV[6 ..] the session ids the caller read (the caller announces their end to the sockets)
 -- Returns {status, board entries, live sessions}, counting what was (or would be) removed.
 -- status: 0 active (kept), 1 evicted (dry run: would be), 2 already gone (another sweep did it),
 -- 3 the session index changed since the caller read it (kept; the next sweep retries).
@@ -26,11 +26,11 @@ end
 -- moved since, some session would escape: keep the user this time.
 local first_session = 6 + 2 * tonumber(ARGV[3])
 local passed = {}
-for i = 7, #ARGV do
+for i = 6, #ARGV do
   passed[ARGV[i]] = true
 end
 local indexed = redis.call('ZRANGE', KEYS[3], 0, -1)
-if #indexed ~= #ARGV - 6 then
+if #indexed ~= #ARGV - 5 then
   return {3, 0, 0}
 end
 for _, sid in ipairs(indexed) do
@@ -42,7 +42,7 @@ end
 local boards = 0
 local entries = {}  -- board key -> the user's member on it
 local function tie_field(i)
-  return i == 4 and ARGV[6] or uid
+  return i == 4 and ARGV[5] or uid
 end
 for i = 4, first_session - 1, 2 do
   local tie = redis.call('HGET', KEYS[i + 1], tie_field(i))
@@ -55,7 +55,7 @@ local sessions = 0
 for i = first_session, #KEYS do
   sessions = sessions + redis.call('EXISTS', KEYS[i])
 end
-if ARGV[5] == '1' then
+if ARGV[4] == '1' then
   return {1, boards, sessions}
 end
 
@@ -77,8 +77,4 @@ if #KEYS >= first_session then
 end
 redis.call('DEL', KEYS[3])
 redis.call('ZREM', KEYS[1], uid)
-if #indexed > 0 then
-  -- Same message as services.sessions_end: connected sockets of these sessions close.
-  redis.call('PUBLISH', ARGV[4], cjson.encode({user_id = uid, session_ids = indexed}))
-end
 return {1, boards, sessions}

@@ -131,8 +131,8 @@ def private_redis(settings):
 
 
 @pytest.fixture
-def live_system(private_redis, daphne_factory, workers, settings):
-    """daphne and a hooked worker on a Redis of the test's own (AOF, fsync always), populated
+def live_system(private_redis, web_server_factory, workers, settings):
+    """The Procfile's web server and a hooked worker on a Redis of the test's own (AOF, fsync always), populated
     by tests.faults.live.populate, its first submission already scored (15 points for alice)."""
     from tests.faults.live import System, populate, processed
 
@@ -140,8 +140,8 @@ def live_system(private_redis, daphne_factory, workers, settings):
     # lock (kept in the AOF) holds a new scheduler off for up to a minute.
     settings.SCORE_JOB_RETRY_INTERVALS = [0, 0, 0]
     server = private_redis("--appendonly", "yes", "--appendfsync", "always")
-    web = daphne_factory(REDIS_URL=server.url, RATELIMIT_SUBMISSIONS_RATE="100/60s",
-                         SCORE_JOB_RETRY_INTERVALS="0,0,0")
+    web = web_server_factory(REDIS_URL=server.url, RATELIMIT_SUBMISSIONS_RATE="100/60s",
+                             SCORE_JOB_RETRY_INTERVALS="0,0,0")
     worker = workers(env={"REDIS_URL": server.url})
     live = populate(web.url)
     wait_until(lambda: processed(live.submission_id), timeout=SCORED_SECONDS, what="the first score")

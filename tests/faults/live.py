@@ -1,7 +1,7 @@
-"""A live system for fault tests: daphne and a hooked worker on a Redis the test may break.
+"""A live system for fault tests: the Procfile's web server and a hooked worker on a Redis the test may break.
 
 Users and the quiz are written straight through the services (no password hashing on the
-daphne side), then everything else goes over HTTP to the real process.
+server side), then everything else goes over HTTP to the real process.
 """
 from __future__ import annotations
 

@@ -2,8 +2,8 @@
 socket opened before gets every event again once Redis is back, either on the same connection
 or, if the server closed it with 4503, by reconnecting with `last_event_id` (API.md's replay).
 
-Each web process holds one Pub/Sub subscription for all of its sockets (leaderboard.hub); when
-it is lost the process resubscribes by itself and every socket re-reads its Stream.
+Each web process's channel layer holds one Pub/Sub connection for all of its sockets; when it
+is lost the layer resubscribes by itself and every socket re-reads its Stream.
 """
 from __future__ import annotations
 

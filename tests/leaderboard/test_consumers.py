@@ -2,24 +2,31 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
+import subprocess
+import sys
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.conf import settings as django_settings
 
 from accounts import keys as account_keys
 from accounts import services as account_services
 from config.asgi import application
 from config.redis import reset_clients
 from leaderboard import keys, selectors
-from leaderboard.events import score_events_publish, with_event_id
-from leaderboard.hub import hub
-from tests.conftest import point_redis
-from tests.leaderboard.conftest import T0
+from leaderboard.events import events_announce, score_events_publish, with_event_id
 from leaderboard.services import board_put
+from tests.conftest import point_redis
+from tests.processes import ROOT, process_env
 
 TIMEOUT = 3
+
+
+def settings_prefix() -> str:
+    return django_settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
 
 
 async def _open(path: str) -> WebsocketCommunicator:
@@ -40,8 +47,8 @@ async def _events(socket: WebsocketCommunicator, count: int) -> list[dict]:
     return [await socket.receive_json_from(timeout=TIMEOUT) for _ in range(count)]
 
 
-def _score(user: dict, *, submission: str, total: int, rank: int | None, before: int | None | str = "same",
-           changed: bool = True) -> dict[str, str]:
+def _score_sync(user: dict, *, submission: str, total: int, rank: int | None, before: int | None | str = "same",
+                changed: bool = True) -> dict[str, str]:
     """Apply `total` to the board as the scoring script would, then publish the events."""
     if rank is not None:
         board_put(entries=[(user["id"], total)])
@@ -50,6 +57,18 @@ def _score(user: dict, *, submission: str, total: int, rank: int | None, before:
         total_score=total, rank_before=rank if before == "same" else before, rank_after=rank,
         top10_changed=changed,
     )
+
+
+async def _score(user: dict, **kwargs) -> dict[str, str]:
+    """_score_sync from a thread of its own, as a worker process would publish (no event loop)."""
+    return await asyncio.to_thread(_score_sync, user, **kwargs)
+
+
+def _layer_capacity(settings, capacity: int) -> None:
+    """Bound every socket's layer queue to `capacity` messages (the layer is rebuilt)."""
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    layers["default"]["CONFIG"]["capacity"] = capacity
+    settings.CHANNEL_LAYERS = layers
 
 
 @pytest.fixture
@@ -89,7 +108,7 @@ def test_snapshots_then_live_events_on_both_sockets(run, alice, ticket):
         mine = await me.receive_json_from(timeout=TIMEOUT)
         assert mine["type"] == "me.snapshot" and mine["rank"] == 1 and mine["username"] == "alice"
 
-        ids = _score(alice, submission="s1", total=120, rank=1, before=None)
+        ids = await _score(alice, submission="s1", total=120, rank=1, before=None)
         got = await _events(board, 2)
         assert [(e["type"], e["event_id"]) for e in got] == [
             ("leaderboard.entered_top10", ids["entered_top10.board"]),
@@ -113,7 +132,7 @@ def test_other_users_personal_events_are_not_delivered(run, alice, make_user, ti
     async def scenario():
         me = await _open(f"/ws/me/?ticket={ticket(alice)}")
         await me.receive_json_from(timeout=TIMEOUT)
-        _score(bob, submission="b1", total=5, rank=2, changed=False)
+        await _score(bob, submission="b1", total=5, rank=2, changed=False)
         assert await me.receive_nothing(timeout=0.3)
         await me.disconnect()
 
@@ -124,16 +143,16 @@ def test_reconnect_replays_exactly_the_missed_events(run, alice, ticket):
     async def scenario():
         board = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}")
         await board.receive_json_from(timeout=TIMEOUT)
-        first = _score(alice, submission="s1", total=130, rank=1, changed=True)["top10_changed"]
+        first = (await _score(alice, submission="s1", total=130, rank=1, changed=True))["top10_changed"]
         assert (await board.receive_json_from(timeout=TIMEOUT))["event_id"] == first
         await board.disconnect()
 
-        missed = [_score(alice, submission=f"s{i}", total=130 + i, rank=1)["top10_changed"] for i in range(2, 5)]
+        missed = [(await _score(alice, submission=f"s{i}", total=130 + i, rank=1))["top10_changed"] for i in range(2, 5)]
         again = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}&last_event_id={first}")
         replayed = await _events(again, 3)
         assert [e["event_id"] for e in replayed] == missed
         assert replayed[-1]["entries"][0]["score"] == 134  # the board as it is after the last one
-        live = _score(alice, submission="s5", total=200, rank=1)["top10_changed"]
+        live = (await _score(alice, submission="s5", total=200, rank=1))["top10_changed"]
         assert (await again.receive_json_from(timeout=TIMEOUT))["event_id"] == live
         assert await again.receive_nothing(timeout=0.2)
         await again.disconnect()
@@ -147,11 +166,11 @@ def test_an_event_published_while_replaying_arrives_once(run, alice, ticket, mon
 
     async def range_with_a_race(**kwargs):
         if not racing:  # published after the socket subscribed, before the Stream is read
-            racing.append(_score(alice, submission="race", total=1, rank=None, changed=False)["submission.processed"])
+            racing.append((await _score(alice, submission="race", total=1, rank=None, changed=False))["submission.processed"])
         return await real_range(**kwargs)
 
     async def scenario():
-        first = _score(alice, submission="s1", total=1, rank=None, changed=False)["submission.processed"]
+        first = (await _score(alice, submission="s1", total=1, rank=None, changed=False))["submission.processed"]
         monkeypatch.setattr(selectors, "events_range", range_with_a_race)
         me = await _open(f"/ws/me/?ticket={ticket(alice)}&last_event_id={first}")
         got = await me.receive_json_from(timeout=TIMEOUT)
@@ -164,9 +183,9 @@ def test_an_event_published_while_replaying_arrives_once(run, alice, ticket, mon
 
 def test_a_trimmed_last_event_id_gets_a_fresh_snapshot(run, alice, ticket, redis):
     async def scenario():
-        old = _score(alice, submission="s1", total=1, rank=1)["top10_changed"]
+        old = (await _score(alice, submission="s1", total=1, rank=1))["top10_changed"]
         redis.xtrim(keys.events_stream(), maxlen=0)
-        newest = _score(alice, submission="s2", total=2, rank=1)["top10_changed"]
+        newest = (await _score(alice, submission="s2", total=2, rank=1))["top10_changed"]
         board = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}&last_event_id={old}")
         snap = await board.receive_json_from(timeout=TIMEOUT)
         assert snap["type"] == "leaderboard.snapshot" and snap["event_id"] == newest
@@ -206,24 +225,38 @@ def test_idle_session_expiry_closes_the_socket(run, settings, alice, ticket, red
     run(scenario)
 
 
-def test_a_socket_that_falls_behind_is_closed_and_can_replay(run, settings, alice, ticket, redis):
-    settings.WS_QUEUE_MAX = 2
+def test_a_socket_over_its_queue_bound_is_closed_with_4429_and_can_replay(run, settings, alice, ticket):
+    _layer_capacity(settings, 2)
+    sent: list[dict] = []
+    never = asyncio.Event()
+
+    async def client_stops_reading(scope, receive, send):
+        async def held(message):
+            if message["type"] == "websocket.send":
+                sent.append(message)
+                if len(sent) > 1:  # the snapshot went out; then the server's send blocks for good
+                    await never.wait()
+            await send(message)
+
+        await application(scope, receive, held)
 
     async def scenario():
-        board = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}")
+        board = WebsocketCommunicator(client_stops_reading, f"/ws/leaderboard/?ticket={ticket(alice)}")
+        assert (await board.connect(timeout=TIMEOUT))[0]
         snapshot = await board.receive_json_from(timeout=TIMEOUT)
-        ids = []
-        for n in range(5):  # five events reach the process before the socket can send one
-            body = json.dumps({"type": "leaderboard.top10_changed", "entries": [], "n": n})
-            ids.append(redis.xadd(keys.events_stream(), {"body": body}))
-            live = f"board\n{ids[-1]}\n{with_event_id(body, ids[-1])}"
-            hub().handle({"type": "message", "channel": keys.events_channel(), "data": live})
+        ids = [(await _score(alice, submission=f"s{n}", total=200 + n, rank=1))["top10_changed"] for n in range(5)]
         assert await _closed_with(board) == 4429
+        assert len(sent) == 2  # the snapshot and the stuck event; nothing piled up behind them
         again = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}&last_event_id={snapshot['event_id']}")
         assert [e["event_id"] for e in await _events(again, 5)] == ids
         await again.disconnect()
 
     run(scenario)
+
+
+async def _resubscribed(redis) -> None:
+    """Drop the layer's Pub/Sub connection; it reconnects and resubscribes by itself."""
+    redis.client_kill_filter(_type="pubsub")
 
 
 def test_events_lost_while_resubscribing_are_read_from_the_stream(run, alice, ticket, redis):
@@ -233,7 +266,7 @@ def test_events_lost_while_resubscribing_are_read_from_the_stream(run, alice, ti
         # An event that reached the Stream while the process's subscription was down...
         lost = redis.xadd(keys.events_stream(), {"body": '{"type":"leaderboard.top10_changed","entries":[]}'})
         # ...is delivered once the subscription is acknowledged again.
-        hub().handle({"type": "subscribe", "channel": keys.events_channel(), "data": 2})
+        await _resubscribed(redis)
         got = await board.receive_json_from(timeout=TIMEOUT)
         assert got == {"type": "leaderboard.top10_changed", "entries": [], "event_id": lost}
         await board.disconnect()
@@ -246,7 +279,7 @@ def test_killed_pubsub_connection_loses_no_event(run, alice, ticket, redis):
         board = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}")
         await board.receive_json_from(timeout=TIMEOUT)
         redis.client_kill_filter(_type="pubsub")
-        ids = [_score(alice, submission=f"s{i}", total=i, rank=1)["top10_changed"] for i in range(3)]
+        ids = [(await _score(alice, submission=f"s{i}", total=i, rank=1))["top10_changed"] for i in range(3)]
         got = await _events(board, 3)
         assert [e["event_id"] for e in got] == ids
         assert await board.receive_nothing(timeout=0.5)
@@ -255,13 +288,22 @@ def test_killed_pubsub_connection_loses_no_event(run, alice, ticket, redis):
     run(scenario)
 
 
-def test_the_hub_stops_with_its_last_socket(run, alice, ticket, redis):
+def test_the_board_group_is_unsubscribed_with_its_last_socket(run, alice, ticket, redis):
+    channel = settings_prefix() + "__group__" + keys.BOARD_GROUP
+
+    async def subscribers() -> int:
+        return dict(redis.pubsub_numsub(channel))[channel]
+
     async def scenario():
         board = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}")
         await board.receive_json_from(timeout=TIMEOUT)
-        assert hub().socket_count == 1
+        assert await subscribers() == 1
         await board.disconnect()
-        assert hub().socket_count == 0
+        for _ in range(100):  # the UNSUBSCRIBE went out on another connection: let Redis apply it
+            if await subscribers() == 0:
+                break
+            await asyncio.sleep(0.01)
+        assert await subscribers() == 0
 
     run(scenario)
 
@@ -270,8 +312,9 @@ def test_a_malformed_message_on_the_channel_does_not_stop_delivery(run, alice, t
     async def scenario():
         board = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}")
         await board.receive_json_from(timeout=TIMEOUT)
-        redis.publish(keys.events_channel(), "not an event")
-        event_id = _score(alice, submission="s1", total=1, rank=1)["top10_changed"]
+        redis.publish(settings_prefix() + "__group__" + keys.BOARD_GROUP, "not an event")
+        await asyncio.to_thread(events_announce, [(keys.BOARD_GROUP, {"type": "no.such.handler"})])
+        event_id = (await _score(alice, submission="s1", total=1, rank=1))["top10_changed"]
         assert (await board.receive_json_from(timeout=TIMEOUT))["event_id"] == event_id
         await board.disconnect()
 
@@ -299,9 +342,48 @@ def test_more_sockets_than_redis_connections_all_resync(run, settings, alice, ma
         for socket in sockets:
             assert (await socket.receive_json_from(timeout=TIMEOUT))["type"] == "leaderboard.snapshot"
         lost = redis.xadd(keys.events_stream(), {"body": '{"type":"leaderboard.top10_changed","entries":[]}'})
-        hub().handle({"type": "subscribe", "channel": keys.events_channel(), "data": 2})
+        await _resubscribed(redis)
         for socket in sockets:
             assert (await socket.receive_json_from(timeout=TIMEOUT))["event_id"] == lost
             await socket.disconnect()
+
+    run(scenario)
+
+
+ANNOUNCER = """
+import sys
+
+import django
+
+django.setup()
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+group, message = sys.argv[1], json.loads(sys.argv[2])
+async_to_sync(get_channel_layer().group_send)(group, message)
+"""
+
+
+def _announce_from_another_process(group: str, message: dict) -> None:
+    """What a management command or `manage.py shell` would do: a plain sync group_send."""
+    done = subprocess.run([sys.executable, "-c", "import json\n" + ANNOUNCER, group, json.dumps(message)],
+                          cwd=ROOT, env=process_env(), capture_output=True, timeout=30)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+
+
+def test_a_plain_sync_group_send_from_another_process_reaches_a_connected_socket(run, alice, ticket, redis):
+    async def scenario():
+        board = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}")
+        snapshot = await board.receive_json_from(timeout=TIMEOUT)
+        body = '{"type":"leaderboard.top10_changed","entries":[]}'
+        event_id = redis.xadd(keys.events_stream(), {"body": body})
+        text = with_event_id(body, event_id)
+        await asyncio.to_thread(_announce_from_another_process, keys.BOARD_GROUP,
+                                {"type": "feed.event", "event_id": event_id, "after": snapshot["event_id"],
+                                 "text": text})
+        assert await board.receive_from(timeout=TIMEOUT) == text
+        session = account_keys.session_group(account_keys.session_id_for(alice["token"]))
+        await asyncio.to_thread(_announce_from_another_process, session, {"type": "session.ended"})
+        assert await _closed_with(board) == 4401
 
     run(scenario)

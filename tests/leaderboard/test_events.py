@@ -1,9 +1,12 @@
-"""score_events_publish: Stream entries (replay), Pub/Sub messages (live), entered-top-10 rule."""
+"""score_events_publish: Stream entries (replay), channel-layer group messages (live), entered-top-10 rule."""
 from __future__ import annotations
 
 import json
 
 import pytest
+import redis as redis_py
+from channels.layers import get_channel_layer
+from django.conf import settings as django_settings
 
 from leaderboard import keys
 from leaderboard.events import score_events_publish, with_event_id
@@ -23,20 +26,26 @@ def _stream(redis, key):
 
 
 @pytest.fixture
-def listener(redis):
-    pubsub = redis.pubsub()
-    pubsub.subscribe(keys.events_channel())
+def listener():
+    """Every channel-layer group message, as another process sees them (PSUBSCRIBE, raw bytes)."""
+    prefix = django_settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    client = redis_py.Redis.from_url(django_settings.REDIS_URL)
+    pubsub = client.pubsub()
+    pubsub.psubscribe(f"{prefix}__group__*")
     yield pubsub
     pubsub.close()
+    client.close()
 
 
 def _live(pubsub):
     out = []
     while (message := pubsub.get_message(timeout=0.5)) is not None:
-        if message["type"] != "message":
+        if message["type"] != "pmessage":
             continue
-        topic, event_id, text = message["data"].split("\n", 2)
-        out.append((topic, event_id, json.loads(text)))
+        group = message["channel"].decode().split("__group__", 1)[1]
+        event = get_channel_layer().deserialize(message["data"])
+        assert event["type"] == "feed.event"
+        out.append((group, event["event_id"], json.loads(event["text"])))
     return out
 
 
@@ -61,13 +70,13 @@ def test_entering_the_top10_records_and_publishes_every_event(redis, make_user, 
 
     # Live copies: the same events, in Stream order, each carrying its Stream id as event_id.
     live = _live(listener)
-    expected = [(f"user:{alice['id']}", event_id, {**body, "event_id": event_id}) for event_id, body in mine[:1]]
+    expected = [(f"user.{alice['id']}", event_id, {**body, "event_id": event_id}) for event_id, body in mine[:1]]
     assert live[0] == expected[0]
     assert [(t, e["type"]) for t, _, e in live] == [
-        (f"user:{alice['id']}", "submission.processed"),
-        (f"user:{alice['id']}", "leaderboard.entered_top10"),
-        ("board", "leaderboard.entered_top10"),
-        ("board", "leaderboard.top10_changed"),
+        (f"user.{alice['id']}", "submission.processed"),
+        (f"user.{alice['id']}", "leaderboard.entered_top10"),
+        ("leaderboard", "leaderboard.entered_top10"),
+        ("leaderboard", "leaderboard.top10_changed"),
     ]
     assert all(e["event_id"] == event_id for _, event_id, e in live)
 

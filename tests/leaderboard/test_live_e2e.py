@@ -223,7 +223,8 @@ def test_pings_keep_live_sockets_and_reap_dead_ones(run, people):
                 # Pings every second, a second to answer: the silent peer is dropped within seconds.
                 assert await asyncio.to_thread(_reaped, dead)
                 dead.close()
-                event = score_events_publish(
+                event = await asyncio.to_thread(
+                    score_events_publish,
                     user_id=people["alice"]["id"], username="alice", submission_id="s", score=1,
                     total_score=1, rank_before=1, rank_after=1, top10_changed=True,
                 )

@@ -1,7 +1,10 @@
 """The inactive-user sweep: who is evicted, who is kept (even mid-sweep), and what comes back."""
 from __future__ import annotations
 
-import json
+
+import redis as redis_py
+from channels.layers import get_channel_layer
+from django.conf import settings
 
 from accounts import keys, lifecycle, selectors, services
 from leaderboard import keys as lb_keys
@@ -154,15 +157,19 @@ def test_dry_run_changes_nothing_and_reports_what_it_would_remove(redis, member,
 
 def test_eviction_closes_sessions_like_logout_all(redis, member, now):
     user = member("listener", days_ago=0.5)
-    pubsub = redis.pubsub()
-    pubsub.subscribe(keys.sessions_ended_channel())
-    assert pubsub.get_message(timeout=1)["type"] == "subscribe"
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    raw = redis_py.Redis.from_url(settings.REDIS_URL)  # group messages are msgpack bytes
+    pubsub = raw.pubsub()
+    pubsub.psubscribe(f"{prefix}__group__session.*")
+    assert pubsub.get_message(timeout=1)["type"] == "psubscribe"
 
     lifecycle.inactive_users_sweep(days=0.25, now=now)
 
     message = pubsub.get_message(timeout=2)
     pubsub.close()
-    assert json.loads(message["data"]) == {"user_id": user["id"], "session_ids": [user["session_id"]]}
+    raw.close()
+    assert message["channel"].decode() == f"{prefix}__group__{keys.session_group(user['session_id'])}"
+    assert get_channel_layer().deserialize(message["data"]) == {"type": "session.ended"}
 
 
 def test_returning_user_is_back_on_the_global_board_with_the_same_score(redis, member, now, api):

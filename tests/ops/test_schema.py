@@ -11,7 +11,8 @@ from django.urls import URLResolver, get_resolver
 from drf_spectacular.validation import validate_schema
 
 PARAM = re.compile(r"<(?:[^>:]+:)?(\w+)>")
-NOT_DOCUMENTED = {"schema", "docs", "api-root"}  # the schema, its UI, the browsable index of links
+# The schemas and their UIs (OpenAPI, Swagger UI, Redoc, AsyncAPI), the browsable index of links.
+NOT_DOCUMENTED = {"schema", "docs", "redoc", "asyncapi", "api-root"}
 
 
 def api_routes(patterns=None, prefix: str = ""):

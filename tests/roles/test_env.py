@@ -54,13 +54,13 @@ def test_every_role_defaults_to_redis_url(tmp_path):
         "import django, json; django.setup(); from django.conf import settings as s;"
         "print(json.dumps({r: a.url for r, a in s.REDIS_ROLES.items()} | {'outbox': s.SUBMISSIONS_VIA_OUTBOX,"
         "'rq': s.RQ_QUEUES['scores']['URL'], 'cache': s.CACHES['default']['LOCATION'],"
-        "'channels': s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]}))"
+        "'layer': s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['address']}))"
     )
     out = json.loads(subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
                                     text=True, check=True).stdout)
     assert out == {"data": "redis://127.0.0.1:6399/4", "queue": "redis://127.0.0.1:6399/4",
                    "channels": "redis://127.0.0.1:6399/4", "cache": "redis://127.0.0.1:6399/4",
-                   "outbox": False, "rq": "redis://127.0.0.1:6399/4"}
+                   "outbox": False, "rq": "redis://127.0.0.1:6399/4", "layer": "redis://127.0.0.1:6399/4"}
 
 
 def test_sentinel_roles_are_handed_to_each_library_s_own_sentinel_support():

@@ -60,9 +60,9 @@ def _register(url: str, username: str, password: str) -> int:
         return err.code
 
 
-def test_concurrent_registrations_over_http_have_one_winner(daphne_factory, redis):
+def test_concurrent_registrations_over_http_have_one_winner(web_server_factory, redis):
     servers = 2  # two web processes, one Redis
-    urls = [f"{daphne_factory().url}/api/v1/auth/register" for _ in range(servers)]
+    urls = [f"{web_server_factory().url}/api/v1/auth/register" for _ in range(servers)]
     names = _spellings("samename", HTTP_PARALLEL)
     barrier = threading.Barrier(HTTP_PARALLEL)
 

@@ -44,8 +44,8 @@ def _burst(pool: ThreadPoolExecutor, urls: list[str], token: str) -> list[tuple[
     return list(pool.map(one, range(PARALLEL)))
 
 
-def test_a_hundred_bursts_of_twenty_admit_exactly_five_each(daphne_factory, redis):
-    servers = [daphne_factory(), daphne_factory()]
+def test_a_hundred_bursts_of_twenty_admit_exactly_five_each(web_server_factory, redis):
+    servers = [web_server_factory(), web_server_factory()]
     quiz = quiz_services.quiz_create(**quiz_body())
     urls = [f"{s.url}/api/v1/quizzes/{quiz['id']}/submissions" for s in servers]
     over_admitted = []
