@@ -9,6 +9,11 @@ another consumer takes it over with XAUTOCLAIM once it has been idle `claim_idle
 must therefore be idempotent: an entry may be handled more than once, never zero times (while
 it is in the Stream: see OUTBOX_MAXLEN). Entries of types a group has no handler for are
 acknowledged and skipped.
+
+Every reader also trims, at most every `trim_seconds`, the entries every group is done with
+(lua/outbox_trim.lua), so the Stream holds what is unread plus a little; OUTBOX_MAXLEN is
+only the safety cap for a reader that stays away. Nothing is trimmed while a group named in
+settings.OUTBOX_GROUPS does not exist yet, so a newly deployed group reads from the start.
 """
 from __future__ import annotations
 
@@ -17,12 +22,18 @@ import logging
 import os
 import socket
 import threading
+import time
+from pathlib import Path
 from typing import Callable
 
 import redis
 import redis.exceptions
+from django.conf import settings
 
 from config.keys import outbox_stream
+from config.redis import LuaScript
+
+_trim = LuaScript(Path(__file__).parent / "lua" / "outbox_trim.lua")
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +51,7 @@ class OutboxReader:
 
     def __init__(
         self, *, client: redis.Redis, group: str, handlers: dict[str, Handler], consumer: str | None = None,
-        batch: int = 100, block_ms: int = 500, claim_idle_ms: int = 30_000,
+        batch: int = 100, block_ms: int = 500, claim_idle_ms: int = 30_000, trim_seconds: float = 10.0,
     ) -> None:
         self.client = client
         self.stream = outbox_stream()
@@ -50,7 +61,14 @@ class OutboxReader:
         self.batch = batch
         self.block_ms = block_ms  # below the socket timeout, so an idle read is not a timeout
         self.claim_idle_ms = claim_idle_ms
+        self.trim_seconds = trim_seconds
         self._group_ready = False
+        self._trimmed_at = 0.0
+
+    def trim(self) -> int:
+        """Remove the entries every group is done with; return how many went."""
+        self._trimmed_at = time.monotonic()
+        return int(_trim(keys=[self.stream], args=list(settings.OUTBOX_GROUPS), client=self.client))
 
     def ensure_group(self) -> None:
         """Create the group at the Stream's start (MKSTREAM), so no entry written before is skipped."""
@@ -93,6 +111,8 @@ class OutboxReader:
         finally:
             if done:
                 self.client.xack(self.stream, self.group, *done)
+        if time.monotonic() - self._trimmed_at >= self.trim_seconds:
+            self.trim()
         return len(done)
 
     def _dispatch(self, entry_id: str, fields: dict) -> None:

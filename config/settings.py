@@ -132,6 +132,8 @@ SUBMISSIONS_VIA_OUTBOX = env_bool("SUBMISSIONS_VIA_OUTBOX", REDIS_ROLES["queue"]
 # Outbox entries kept (XADD MAXLEN ~). Redis trims past it whether or not a group has read an
 # entry, so it is sized for hours of a stopped relay (README: the outbox).
 OUTBOX_MAXLEN = env_int("OUTBOX_MAXLEN", 1_000_000)
+# Every consumer group of the outbox: entries are trimmed only once all of them exist and are done.
+OUTBOX_GROUPS = ["relay"]
 # What the `relay` consumer group does with each outbox entry type (config/outbox.py).
 OUTBOX_RELAY_HANDLERS = {"submission.accepted": "quizzes.relay.submission_accepted"}
 

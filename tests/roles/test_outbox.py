@@ -88,7 +88,8 @@ def test_a_failing_handler_leaves_its_entry_pending_and_it_is_retried(redis):
     assert redis.xpending(outbox_stream(), "relay")["pending"] == 0
 
 
-def test_every_group_reads_every_entry_and_skips_types_it_has_no_handler_for(redis):
+def test_every_group_reads_every_entry_and_skips_types_it_has_no_handler_for(redis, settings):
+    settings.OUTBOX_GROUPS = ["relay", "archive"]
     seen: dict[str, list] = {"relay": [], "archive": []}
     redis.xadd(outbox_stream(), {"type": "submission.accepted", "data": json.dumps({"a": 1})})
     redis.xadd(outbox_stream(), {"type": "score.applied", "data": json.dumps({"b": 2})})
@@ -107,3 +108,21 @@ def test_entries_written_before_the_first_relay_started_are_relayed(redis):
     handled = []
     reader = OutboxReader(client=redis, group="relay", handlers={"submission.accepted": lambda d, e: handled.append(e)})
     assert reader.run_once() == 1 and len(handled) == 1
+
+
+def test_the_outbox_keeps_only_what_some_group_has_not_finished(redis, settings):
+    settings.OUTBOX_GROUPS = ["relay", "archive"]
+    for n in range(5):
+        redis.xadd(outbox_stream(), {"type": "submission.accepted", "data": json.dumps({"n": n})})
+    fast = OutboxReader(client=redis, group="relay", batch=10, handlers={"submission.accepted": lambda d, e: None})
+    slow = OutboxReader(client=redis, group="archive", batch=2, handlers={})
+    fast.run_once()
+    assert fast.trim() == 0  # the archive group does not exist yet: every entry stays for it
+    slow.ensure_group()
+    assert fast.trim() == 0  # the archive group has read nothing: every entry stays
+    slow.run_once()  # reads and acknowledges two
+    fast.trim()
+    assert [json.loads(f["data"])["n"] for _, f in redis.xrange(outbox_stream())] == [1, 2, 3, 4]
+    slow.run_once(), slow.run_once()
+    fast.trim()
+    assert [json.loads(f["data"])["n"] for _, f in redis.xrange(outbox_stream())] == [4]
