@@ -13,19 +13,20 @@ from rest_framework.viewsets import ViewSet
 
 from accounts import selectors, services
 from config.exceptions import NotAuthenticated, NotFound
+from config.fields import StrictCharField
 from ratelimit.throttles import AuthIpRateThrottle, LoginFailureThrottle
 
 USERNAME_RE = r"^[A-Za-z0-9_.\-]{3,32}\Z"
 
 
 class Credentials(serializers.Serializer):
-    username = serializers.CharField(
+    username = StrictCharField(
         min_length=3,
         max_length=32,
         trim_whitespace=False,
         validators=[RegexValidator(USERNAME_RE, "Use 3-32 of: letters, digits, _ - .")],
     )
-    password = serializers.CharField(min_length=8, max_length=128, trim_whitespace=False)
+    password = StrictCharField(min_length=8, max_length=128, trim_whitespace=False)
 
 
 class UserOut(serializers.Serializer):

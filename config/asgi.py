@@ -24,6 +24,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from config.fastpath import FastReads  # noqa: E402
+from config.parsers import ChunkedBodies  # noqa: E402
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402
 
 # Threads per process. The GIL runs one at a time, and 2 vs 8 measured within the bench's noise
@@ -31,7 +32,7 @@ from leaderboard.routing import websocket_urlpatterns  # noqa: E402
 # for the socket timeout, and with 2 threads 8 concurrent requests took ~4 s to get their 503s.
 HTTP_THREADS = 8
 
-django_http = WSGIMiddleware(django_wsgi_app, workers=HTTP_THREADS)
+django_http = WSGIMiddleware(ChunkedBodies(django_wsgi_app), workers=HTTP_THREADS)
 
 application = ProtocolTypeRouter(
     {

@@ -1,13 +1,15 @@
-"""Periodic jobs, run by the Procfile's `scheduler` process (`manage.py rqcron config.cron`).
+"""Periodic jobs, run by the Procfile's `scheduler` process (`manage.py cron config.cron`).
 
-RQ's own cron scheduler enqueues each job on schedule (no sleep loop of ours); the `worker`
-process, which listens on the "maintenance" queue, runs it. Run one scheduler process: a second
-would enqueue every job twice (harmless here, the cleanup is idempotent, but wasted work).
+RQ's own cron scheduler (config.cron_scheduler.ResilientCronScheduler, which only adds waiting
+out Redis outages) enqueues each job on schedule; the `maintenance` worker runs it. Run one
+scheduler process: a second would enqueue every job twice (harmless here, both jobs are
+idempotent, but wasted work).
 """
 from django.conf import settings
 from rq import cron
 
 from accounts.tasks import inactive_users_cleanup
+from quizzes.tasks import submissions_reconcile
 
 cron.register(
     inactive_users_cleanup,
@@ -17,4 +19,16 @@ cron.register(
     # The cron scheduler enqueues on a plain rq Queue, which ignores RQ_QUEUES' DEFAULT_TIMEOUT.
     job_timeout=3600,
     result_ttl=24 * 3600,  # the run's report (the job's return value) is kept for a day
+)
+
+cron.register(
+    submissions_reconcile,
+    queue_name="maintenance",
+    interval=settings.SCORE_RECONCILE_EVERY_SECONDS,
+    name="submissions-reconcile",
+    job_timeout=60,
+    result_ttl=600,
+    # While the maintenance worker is away the runs would pile up; a run that waited this long
+    # is dropped, the next one does the same work.
+    ttl=4 * settings.SCORE_RECONCILE_EVERY_SECONDS,
 )

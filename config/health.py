@@ -1,5 +1,11 @@
-"""`GET /api/v1/health`: each Redis role's reachability, score-queue depth, failed jobs, live workers."""
+"""`GET /api/v1/health`: each Redis role's reachability, the score queue's jobs, live workers.
+
+Read without RQ's registry cleanup (RQ's `count` on its registries runs `cleanup()`, which runs
+failure callbacks): a health probe must only read, in one round trip after the PING.
+"""
 from __future__ import annotations
+
+import time
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
@@ -7,14 +13,38 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
-from rq import Queue, Worker
-from rq.registry import FailedJobRegistry
+from rq.utils import utcparse
 
 from config.exceptions import REDIS_DOWN, ServiceUnavailable
-from config.redis import role_client
-
+from config.redis import redis_client, role_client
+from quizzes import keys as quiz_keys
 
 ROLES = ("data", "queue", "channels", "cache")
+
+# A worker heartbeats at every wake-up of its blocking dequeue (10 s with config.worker's
+# WORKER_TTL) and at the start and end of each job (a score job times out at 10 s); one that has
+# been silent this long is dead, even while its key (kept worker_ttl + 60 s) still exists.
+LIVE_WORKER_SECONDS = 45
+
+
+def live_workers(client, queue_name: str, *, now: float | None = None) -> int:
+    """Workers registered on `queue_name` whose last heartbeat is recent."""
+    now = time.time() if now is None else now
+    worker_keys = sorted(client.smembers(quiz_keys.rq_workers(queue_name)))
+    if not worker_keys:
+        return 0
+    with client.pipeline(transaction=False) as pipe:
+        for key in worker_keys:
+            pipe.hmget(key, "last_heartbeat", "death")
+        beats = pipe.execute()
+    return sum(
+        1 for beat, death in beats
+        if beat and not death and now - utcparse(_text(beat)).timestamp() <= LIVE_WORKER_SECONDS
+    )
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value  # RQ's own client answers bytes
 
 
 def roles_status() -> dict[str, str]:
@@ -43,14 +73,32 @@ def health_status() -> dict:
         raise ServiceUnavailable(
             f"Redis unreachable for: {', '.join(down)}; try again shortly.", details={"roles": roles},
         )
-    queue = Queue(settings.SCORE_QUEUE, connection=role_client("queue"))
-    failed = FailedJobRegistry(queue=queue)
+    client = redis_client()
+    # RQ's keys are on the queue role; with it on the data Redis, one pipeline reads everything.
+    shared = settings.REDIS_ROLES["queue"] == settings.REDIS_ROLES["data"]
+    rq_client = client if shared else role_client("queue")
+    name = settings.SCORE_QUEUE
+    now = time.time()
+    overdue_ms = int((now - settings.SCORE_RESCUE_AFTER_SECONDS) * 1000)
+    with rq_client.pipeline(transaction=False) as pipe:
+        pipe.llen(quiz_keys.rq_queue(name))
+        pipe.zcard(quiz_keys.rq_started(name))
+        pipe.zcount(quiz_keys.rq_started(name), "-inf", now)  # lease over: the worker is gone
+        pipe.zcard(quiz_keys.rq_failed(name))
+        data_pipe = pipe if shared else client.pipeline(transaction=False)
+        data_pipe.zcount(quiz_keys.submissions_queued(), "-inf", overdue_ms)
+        data_pipe.get(quiz_keys.submissions_rescued())
+        replies = pipe.execute() + ([] if shared else data_pipe.execute())
+    queued, started, abandoned, failed, stuck, rescued = replies
     return {
         "status": "ok",
         "redis": "ok",
         "roles": roles,
-        "queue": {"name": queue.name, "queued": queue.count, "failed": failed.count},
-        "workers": Worker.count(queue=queue),
+        "queue": {
+            "name": name, "queued": queued, "started": started, "abandoned": abandoned,
+            "failed": failed, "stuck": stuck, "rescued": int(rescued or 0),
+        },
+        "workers": live_workers(rq_client, name, now=now),
     }
 
 
@@ -63,8 +111,16 @@ class RedisRolesOut(serializers.Serializer):
 
 class QueueOut(serializers.Serializer):
     name = serializers.CharField()
-    queued = serializers.IntegerField()
+    queued = serializers.IntegerField(help_text="Score jobs waiting in the queue.")
+    started = serializers.IntegerField(help_text="Score jobs a worker has started and not finished.")
+    abandoned = serializers.IntegerField(
+        help_text="Started jobs whose worker's lease ran out (it died); RQ's maintenance retries them."
+    )
     failed = serializers.IntegerField()
+    stuck = serializers.IntegerField(
+        help_text="Submissions still queued longer than SCORE_RESCUE_AFTER_SECONDS."
+    )
+    rescued = serializers.IntegerField(help_text="Submissions the reconciler has re-enqueued, ever.")
 
 
 @extend_schema_serializer(many=False)  # one document, though `list` serves it
@@ -73,7 +129,7 @@ class HealthOut(serializers.Serializer):
     redis = serializers.CharField()
     roles = RedisRolesOut()
     queue = QueueOut()
-    workers = serializers.IntegerField()
+    workers = serializers.IntegerField(help_text="Live workers on the score queue.")
 
 
 class HealthViewSet(ViewSet):

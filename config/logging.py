@@ -65,6 +65,14 @@ def logging_config(*, level: str, fmt: str) -> dict:
             }
         },
         "root": {"handlers": ["console"], "level": level},
-        # 4xx responses are part of the API, logged once by the request log, not as warnings.
-        "loggers": {"django.request": {"level": "ERROR"}},
+        "loggers": {
+            # 4xx responses are part of the API, logged once by the request log, not as warnings.
+            "django.request": {"level": "ERROR"},
+            # The web server's own loggers: uvicorn installs its handlers before it loads the
+            # app, and they have no secrets filter; its WebSocket lines quote the path with the
+            # query string ('"WebSocket /ws/leaderboard/?ticket=..." [accepted]'). Ours replace
+            # them ("uvicorn.error" propagates to "uvicorn").
+            "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
     }

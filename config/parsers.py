@@ -1,20 +1,74 @@
-"""The API's JSON parser: DRF's own, plus a 400 for a body nested too deeply to parse.
+"""Request bodies: the API's JSON parser, and the WSGI step that reads chunked bodies.
 
-Python's json decoder raises RecursionError (not ValueError) on deep nesting such as 30,000
-opening brackets, which fit well inside MAX_BODY_BYTES; DRF's parser only turns ValueError into
-a ParseError, so such a body would otherwise end as a 500.
+DRF's JSON parser, plus two 400s it misses. Python's json decoder raises RecursionError (not
+ValueError) on deep nesting such as 30,000 opening brackets, which fit well inside
+MAX_BODY_BYTES; DRF's parser only turns ValueError into a ParseError, so such a body would
+otherwise end as a 500. And a number too large for a double (`1e400`) decodes to infinity,
+which is not a JSON value: it is rejected like DRF rejects `Infinity` and `NaN`.
+
+Chunked bodies: Django's WSGI request reads exactly CONTENT_LENGTH bytes, and a chunked request
+has none, so its body was read as empty (a chunked login answered "username: This field is
+required"). ChunkedBodies reads such a body, at most MAX_BODY_BYTES + 1 bytes of it, and hands
+Django the bytes with their length, so a too-large one meets the same 413 as any other.
 """
 from __future__ import annotations
 
+import codecs
+import io
+import math
+
+from django.conf import settings
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
+from rest_framework.utils import json
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"Out of range float value: {text}")
+    return value
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSONParser that answers 400 `invalid` for too-deep nesting too."""
+    """DRF's JSONParser that also answers 400 `invalid` for too-deep nesting and infinite numbers."""
 
     def parse(self, stream, media_type=None, parser_context=None):
+        # DRF's JSONParser.parse, with parse_float added (DRF passes only parse_constant).
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            return super().parse(stream, media_type=media_type, parser_context=parser_context)
+            decoded = codecs.getreader(encoding)(stream)
+            return json.load(decoded, parse_constant=json.strict_constant, parse_float=_finite_float)
         except RecursionError:
             raise ParseError("JSON parse error - the body is nested too deeply.") from None
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
+
+
+class ChunkedBodies:
+    """WSGI middleware: give Django a chunked request body with its length (413 past the limit)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if chunked and not environ.get("CONTENT_LENGTH"):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            body = _read_at_most(environ["wsgi.input"], limit + 1)
+            # One byte past the limit is enough for Django's RequestDataTooBig (413).
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+        return self.app(environ, start_response)
+
+
+def _read_at_most(stream, size: int) -> bytes:
+    """Read from `stream` until it ends or `size` bytes are in."""
+    parts, remaining = [], size
+    while remaining > 0:
+        part = stream.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)

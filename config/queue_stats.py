@@ -1,17 +1,28 @@
 """`GET /api/v1/admin/queues`: django-rq's queue statistics and RQ's cron schedulers, for admins.
 
 django-rq's own dashboard needs Django's admin site and database sessions, which this project
-does not have; this endpoint reports the same numbers (it calls the function behind that
-dashboard and behind `manage.py rqstats`) through the API's bearer authentication.
+does not have; this endpoint reports the same numbers (those of that dashboard and of
+`manage.py rqstats`) through the API's bearer authentication.
+
+They are read, not computed by django-rq's `get_statistics`: that calls `len()` on RQ's started
+registry, which runs `cleanup()`, which runs an abandoned job's failure callback under a SIGALRM
+death penalty, and in a server thread that raises "signal only works in main thread" (a 500
+until the worker's maintenance got there first; rq/rq#2135, #2086). Cleaning up is the
+workers' job; here each queue's numbers are one pipelined round trip of LLEN and ZCARDs.
 """
 from __future__ import annotations
 
-from django_rq.utils import get_cron_schedulers, get_statistics
+from django.conf import settings
+from django_rq.utils import get_cron_schedulers
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
+
+from config.health import live_workers
+from config.redis import redis_client
+from quizzes import keys as quiz_keys
 
 QUEUE_FIELDS = (
     "name", "jobs", "started_jobs", "finished_jobs", "failed_jobs",
@@ -40,9 +51,22 @@ def _cron_scheduler(scheduler) -> dict:
     }
 
 
+def _queue_row(client, name: str) -> dict:
+    with client.pipeline(transaction=False) as pipe:
+        pipe.llen(quiz_keys.rq_queue(name))
+        pipe.zcard(quiz_keys.rq_started(name))
+        pipe.zcard(quiz_keys.rq_finished(name))
+        pipe.zcard(quiz_keys.rq_failed(name))
+        pipe.zcard(quiz_keys.rq_deferred(name))
+        pipe.zcard(quiz_keys.rq_scheduled(name))
+        counts = pipe.execute()
+    return dict(zip(QUEUE_FIELDS, [name, *counts, live_workers(client, name)]))
+
+
 def queue_statistics() -> dict:
     """Per-queue job counts and live workers (django-rq's numbers), plus live cron schedulers."""
-    queues = [{f: q[f] for f in QUEUE_FIELDS} for q in get_statistics()["queues"]]
+    client = redis_client()
+    queues = [_queue_row(client, name) for name in settings.RQ_QUEUES]
     return {"queues": queues, "cron_schedulers": [_cron_scheduler(s) for s in get_cron_schedulers()]}
 
 

@@ -229,8 +229,11 @@ def _rq_connection(address) -> dict:
 
 
 SCORE_QUEUE = env_str("SCORE_QUEUE", "scores")
+# A score job takes milliseconds; its worker holds it for this + 10 s (config/worker.py), after
+# which RQ's maintenance retries the job of a worker that died.
+SCORE_JOB_TIMEOUT_SECONDS = env_int("SCORE_JOB_TIMEOUT_SECONDS", 10)
 RQ_QUEUES = {
-    SCORE_QUEUE: {**_rq_connection(REDIS_ROLES["queue"]), "DEFAULT_TIMEOUT": 60},
+    SCORE_QUEUE: {**_rq_connection(REDIS_ROLES["queue"]), "DEFAULT_TIMEOUT": SCORE_JOB_TIMEOUT_SECONDS},
     "maintenance": {**_rq_connection(REDIS_ROLES["queue"]), "DEFAULT_TIMEOUT": 3600},
 }
 RQ_SHOW_ADMIN_LINK = False
@@ -275,6 +278,11 @@ RESULTS_WAIT_SECONDS = env_float("RESULTS_WAIT_SECONDS", 2.0)
 # A score job retries transient failures (Redis unreachable, worker lost) once per backoff
 # listed here, in seconds; backoffs above 0 need the worker's scheduler (--with-scheduler).
 SCORE_JOB_RETRY_INTERVALS = [int(s) for s in env_list("SCORE_JOB_RETRY_INTERVALS", ["2", "10", "30"])]
+# The reconciler (quizzes.tasks.submissions_reconcile, run by the scheduler every
+# SCORE_RECONCILE_EVERY_SECONDS) re-enqueues a submission still queued this long after it was
+# accepted whose score job is in no RQ queue or registry.
+SCORE_RESCUE_AFTER_SECONDS = env_int("SCORE_RESCUE_AFTER_SECONDS", 30)
+SCORE_RECONCILE_EVERY_SECONDS = env_int("SCORE_RECONCILE_EVERY_SECONDS", 15)
 # (end of quizzes)
 
 # --- Leaderboard and real time (leaderboard app) ------------------------------------------------

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
 from config.exceptions import ApplicationError, NotFound
+from config.fields import StrictCharField, StrictIntegerField
 from quizzes import selectors, services
 from quizzes.permissions import IsAdminOrReadOnly
 from quizzes.results import results_fetch
@@ -24,10 +25,10 @@ SUBMISSION_ANSWERS_MAX = 50
 
 
 class QuestionIn(serializers.Serializer):
-    text = serializers.CharField()
-    choices = serializers.ListField(child=serializers.CharField(), min_length=2, max_length=10)
-    answer = serializers.IntegerField(min_value=0)
-    points = serializers.IntegerField(min_value=1, max_value=1000)
+    text = StrictCharField()
+    choices = serializers.ListField(child=StrictCharField(), min_length=2, max_length=10)
+    answer = StrictIntegerField(min_value=0)
+    points = StrictIntegerField(min_value=1, max_value=1000)
 
     def validate(self, attrs: dict) -> dict:
         if attrs["answer"] >= len(attrs["choices"]):
@@ -36,14 +37,14 @@ class QuestionIn(serializers.Serializer):
 
 
 class QuizIn(serializers.Serializer):
-    title = serializers.CharField(min_length=1, max_length=200)
+    title = StrictCharField(min_length=1, max_length=200)
     questions = QuestionIn(many=True, min_length=1, max_length=50)
 
 
 class QuizPatchIn(QuizIn):
     # Optional fields rather than `partial=True`, which would also skip required fields inside
     # each question; a PATCH that sends questions sends them whole.
-    title = serializers.CharField(min_length=1, max_length=200, required=False)
+    title = StrictCharField(min_length=1, max_length=200, required=False)
     questions = QuestionIn(many=True, min_length=1, max_length=50, required=False)
 
 
@@ -205,7 +206,7 @@ class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
 
     class SubmissionIn(serializers.Serializer):
         answers = serializers.ListField(
-            child=serializers.IntegerField(min_value=0, max_value=9),
+            child=StrictIntegerField(min_value=0, max_value=9),
             min_length=1,
             max_length=SUBMISSION_ANSWERS_MAX,
         )

@@ -12,18 +12,27 @@
 | qb:submission:{sid}                | hash   | none (the submission record)         | id, user_id, quiz_id, quiz_version, answers ("0,2,1"), status (queued, processed, failed), created_at, created_ms; when processed: score, max_score, correct, correct_mask ("1,0,1"), processed_at; when failed: reason, processed_at |
 | qb:idem:{uid}:{sha256(header)}     | string | IDEMPOTENCY_KEY_SECONDS (24 h)       | "<sha256 of quiz id + answers> <submission id>"     |
 | qb:quiz-best:{uid}                 | hash   | none                                 | quiz id -> the user's best score on it              |
+| qb:submissions:queued              | zset   | none; entries removed when scored    | submission id -> created_at (epoch ms), while queued: what the reconciler checks |
+| qb:submissions:rescued             | string | none (a counter)                     | submissions the reconciler has re-enqueued, ever    |
 
 The results cache goes through Django's cache (CACHES["default"]), which prefixes the keys built
 here with `qb:cache:1:` (KEY_PREFIX and the cache's key version).
 
 RQ owns its keys; we name them through RQ's own classes so a Lua script can write a job exactly
-as `Queue.enqueue_job` would: `rq:job:{id}` (hash), `rq:queue:{name}` (list), `rq:queues` (set).
+as `Queue.enqueue_job` would: `rq:job:{id}` (hash), `rq:queue:{name}` (list), `rq:queues` (set),
+and the reconciler can look for a job where RQ keeps it: the queue's intermediate list and its
+started, scheduled and failed registries.
 A submission's id is also its score job's id.
 """
 from __future__ import annotations
 
+from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
 from rq.queue import Queue
+from rq.registry import (
+    DeferredJobRegistry, FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry, StartedJobRegistry,
+)
+from rq.worker_registration import WORKERS_BY_QUEUE_KEY
 
 from config.keys import digest, key
 
@@ -71,6 +80,14 @@ def user_best(user_id: str) -> str:
     return key("quiz-best", user_id)
 
 
+def submissions_queued() -> str:
+    return key("submissions", "queued")
+
+
+def submissions_rescued() -> str:
+    return key("submissions", "rescued")
+
+
 def rq_job(job_id: str) -> str:
     return Job.key_for(job_id)
 
@@ -81,3 +98,32 @@ def rq_queue(name: str) -> str:
 
 def rq_queues() -> str:
     return Queue.redis_queues_keys
+
+
+def rq_intermediate(name: str) -> str:
+    return IntermediateQueue.get_intermediate_queue_key(rq_queue(name))
+
+
+def rq_started(name: str) -> str:
+    return StartedJobRegistry.key_template.format(name)
+
+
+def rq_scheduled(name: str) -> str:
+    return ScheduledJobRegistry.key_template.format(name)
+
+
+def rq_failed(name: str) -> str:
+    return FailedJobRegistry.key_template.format(name)
+
+
+def rq_workers(name: str) -> str:
+    """The set of worker keys registered on queue `name`."""
+    return WORKERS_BY_QUEUE_KEY % name
+
+
+def rq_finished(name: str) -> str:
+    return FinishedJobRegistry.key_template.format(name)
+
+
+def rq_deferred(name: str) -> str:
+    return DeferredJobRegistry.key_template.format(name)

@@ -175,6 +175,7 @@ def submission_create(
     else:
         script_keys += [keys.rq_job(submission_id), keys.rq_queue(settings.SCORE_QUEUE), keys.rq_queues()]
         mode_args = ["rq", *score_job_fields(**job)]
+    script_keys.append(keys.submissions_queued())
     if idempotency_key is not None:
         script_keys.append(keys.idempotency(user_id, idempotency_key))
     if quota is not None:
@@ -231,7 +232,8 @@ def _score_job_template(queue_name: str, timeout: int | None, intervals: tuple[i
     job = queue.create_job(
         SCORE_JOB,
         kwargs={"submission_id": "", "quiz_id": "", "user_id": ""},
-        retry=Retry(max=len(intervals), interval=list(intervals)) if intervals else None,
+        # A retry goes to the front of the queue: its submission has waited longest.
+        retry=Retry(max=len(intervals), interval=list(intervals), enqueue_at_front=True) if intervals else None,
         on_failure=Callback(SCORE_JOB_FAILED),
     )
     constant: list = []

@@ -1,4 +1,4 @@
-"""RQ jobs for quizzes: the score job and its failure callback.
+"""RQ jobs for quizzes: the score job, its failure callback, and the reconciler.
 
 Enqueued by `services.submission_create` (inside the accept script) on settings.SCORE_QUEUE and
 run by `manage.py rqworker --worker-class config.worker.ResilientSimpleWorker` (RQ's SimpleWorker,
@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 
 import redis.exceptions
+from django.conf import settings
 from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
@@ -58,6 +59,8 @@ def submission_score(*, submission_id: str, quiz_id: str, user_id: str) -> bool:
 def submission_score_failed(job: Job, connection, exc_type, exc_value, traceback) -> None:
     """RQ failure callback: leave transient errors to RQ's retry; otherwise fail the submission."""
     if issubclass(exc_type, TRANSIENT) and job.retries_left:
+        if issubclass(exc_type, AbandonedJobError):
+            _retry_at_once(job)
         return
     # RQ retries any exception while retries are left; a permanent one must not wait through
     # every backoff first. This callback runs just before RQ decides, on the same Job object.
@@ -66,6 +69,38 @@ def submission_score_failed(job: Job, connection, exc_type, exc_value, traceback
     scoring.submission_mark_failed(
         submission_id=kwargs["submission_id"], quiz_id=kwargs["quiz_id"], reason=_reason(exc_type, exc_value)
     )
+
+
+def submissions_reconcile() -> dict:
+    """Re-enqueue submissions stuck `queued` whose score job RQ lost; log and count each rescue.
+
+    Run by the scheduler every SCORE_RECONCILE_EVERY_SECONDS (config/cron.py). A safety net
+    that needs no RQ internals beyond where RQ keeps a job: whatever lost the job (a crash
+    between a pop and the started registry, a registry cleaned up without its retry), the
+    submission's own status says it was never scored.
+    """
+    result = scoring.submissions_rescue(older_than_seconds=settings.SCORE_RESCUE_AFTER_SECONDS)
+    for submission_id in result.rescued:
+        logger.warning("reconciler: re-enqueued submission %s (queued, job in no queue or registry)",
+                       submission_id)
+    report = {"checked": result.checked, "held": result.held, "settled": result.settled,
+              "rescued": len(result.rescued)}
+    if result.checked:
+        logger.info("reconciler: %s", report)
+    return report
+
+
+def _retry_at_once(job: Job) -> None:
+    """Make RQ's coming retry of an abandoned job an immediate one, not a scheduled one."""
+    # A worker died under the job: no error to back off from, and a scheduled retry would wait
+    # for a scheduler, whose lock a killed worker's scheduler holds for up to a minute. RQ calls
+    # this just before job.retry(), which reads the interval at index (intervals - retries_left)
+    # and saves the job; only that attempt's slot is zeroed, so later backoffs are unchanged.
+    intervals = list(job.retry_intervals or [])
+    index = max(len(intervals) - job.retries_left, 0)  # as Job.get_retry_interval reads it
+    if index < len(intervals):
+        intervals[index] = 0
+        job.retry_intervals = intervals
 
 
 def _reason(exc_type, exc_value) -> str:

@@ -31,6 +31,7 @@ RQ_PERMANENT = (
     r"rq:queues", r"rq:queue:[^:]+", r"rq:workers", r"rq:workers:[^:]+",
     r"rq:(wip|finished|failed|deferred|scheduled|canceled):[^:]+",
     r"rq:cron_schedulers", r"rq:cron_scheduler:[^:]+",
+    r"rq:cron_jobs",  # rq.cron_job_registry: names of cron jobs that ran, pruned by RQ itself
 )
 # Django's cache (the browsable API's login sessions): django-redis always sets a timeout.
 CACHE = re.escape(f"{settings.REDIS_KEY_PREFIX}:cache") + r":.+"
@@ -86,7 +87,7 @@ def _run_worker(*queues: str) -> None:
 
 def _run_cron_scheduler_briefly(redis) -> None:
     """Start the Procfile's `scheduler` process, let it register, stop it as a deploy would."""
-    proc = subprocess.Popen([sys.executable, "manage.py", "rqcron", "config.cron"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "manage.py", "cron", "config.cron"], cwd=ROOT,
                             env=process_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         from tests.faults.processes import wait_until

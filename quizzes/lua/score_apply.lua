@@ -9,10 +9,11 @@
 -- KEYS[10] KEYS[11] KEYS[12] where the user's tie on KEYS[4], KEYS[5], KEYS[6] is kept
 -- (leaderboard.keys.board_tie_ref: the profile for the global board, members hashes else)
 -- KEYS[13] the boards' change counter (leaderboard.keys.tie_sequence)
+-- KEYS[14] queued-submissions index zset (read by the reconciler)
 -- ARGV[1] user id   ARGV[2] quiz id   ARGV[3] now (epoch s)   ARGV[4] processed_at (ISO-8601)
 -- ARGV[5] encoding TIE_MAX   ARGV[6] (unused)
 -- ARGV[7] day board EXPIREAT   ARGV[8] week board EXPIREAT
--- ARGV[9] ARGV[10] ARGV[11] the tie's field in KEYS[10], KEYS[11], KEYS[12]
+-- ARGV[9] ARGV[10] ARGV[11] the tie's field in KEYS[10], KEYS[11], KEYS[12]   ARGV[12] submission id
 -- Returns {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
 -- username} (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
 -- {"failed"} when it was marked failed; {"missing"} (no submission or profile); {"mismatch"}
@@ -130,6 +131,7 @@ end
 
 redis.call('HSET', KEYS[1], 'status', 'processed', 'score', score, 'max_score', max_score,
   'correct', correct, 'correct_mask', table.concat(mask, ','), 'processed_at', ARGV[4])
+redis.call('ZREM', KEYS[14], ARGV[12])
 
 -- Release this version's answer key pin; drop the key once unused and no longer current.
 if redis.call('HINCRBY', KEYS[9], version, -1) <= 0 then

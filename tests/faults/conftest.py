@@ -136,8 +136,7 @@ def live_system(private_redis, web_server_factory, workers, settings):
     by tests.faults.live.populate, its first submission already scored (15 points for alice)."""
     from tests.faults.live import System, populate, processed
 
-    # Retries without backoff: a crashed Redis also ends the worker's scheduler process, whose
-    # lock (kept in the AOF) holds a new scheduler off for up to a minute.
+    # Retries without backoff, so a retry needs no scheduler pass and the tests stay short.
     settings.SCORE_JOB_RETRY_INTERVALS = [0, 0, 0]
     server = private_redis("--appendonly", "yes", "--appendfsync", "always")
     web = web_server_factory(REDIS_URL=server.url, RATELIMIT_SUBMISSIONS_RATE="100/60s",

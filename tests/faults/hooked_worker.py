@@ -9,10 +9,10 @@ It is the Procfile's `manage.py rqworker --worker-class config.worker.ResilientS
   worker while it waits there: before the score script (nothing applied yet) or after it (the
   score applied, its events not yet sent). "outage" waits after the score script until Redis
   stops answering, so the rest of the job meets the outage.
-- FastRecoveryWorker: RQ's lease on a running job (a SimpleWorker holds it for the job timeout
-  + 60 s) and its maintenance interval (10 minutes) shortened to seconds. RQ's own code still
-  finds the abandoned job, runs the failure callback and retries it; only its clocks are faster,
-  so a test needs no minute-long waits. `--worker-ttl 16` makes the worker's blocking dequeue
+- FastRecoveryWorker: the lease on a running job (config.worker holds it for the job timeout
+  + 10 s) and the maintenance interval (10 s) shortened to a second. RQ's own code still finds
+  the abandoned job, runs the failure callback and retries it; only its clocks are faster, so a
+  test needs no half-minute waits (tests/faults/test_scoring_pipeline.py runs the real clocks). `--worker-ttl 16` makes the worker's blocking dequeue
   wake every second, which is when maintenance gets its chance to run.
 
 tests/quizzes/stalling_worker.py stalls for good after the score script in a burst worker (one

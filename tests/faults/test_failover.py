@@ -2,7 +2,7 @@
 
 Real processes: a primary, one replica and three Sentinels (tests/faults/sentinel.py); the
 Procfile's web server, a worker (the Procfile's class, with the fault tests' fast recovery
-clocks) and the outbox relay, every role on a Sentinel URL (the queue on
+clocks), the outbox relay and the cron scheduler, every role on a Sentinel URL (the queue on
 its own db, so score jobs go through the outbox and the relay). 20 users submit steadily and
 WebSocket clients follow the leaderboard; then the primary is SIGKILLed and Sentinel promotes
 the replica. Nothing of ours is restarted; the killed Redis is started again as a replica of
@@ -137,9 +137,7 @@ def app_processes():
         worker = WorkerProcess(queues=("scores",), env=env).start()
         started.append(worker)
         others = []
-        # Not the cron scheduler: RQ's CronScheduler exits on any lost connection (no reconnect
-        # in its loop), Sentinel or not; that is the cron process's own fault handling.
-        for args in (["manage.py", "outbox_relay"],):
+        for args in (["manage.py", "outbox_relay"], ["manage.py", "cron", "config.cron"]):
             log = (ROOT / ".data" / f"failover-{args[1]}-{uuid.uuid4().hex[:6]}.log").open("wb")
             proc = subprocess.Popen([sys.executable, *args], cwd=ROOT, env=process_env(**env),
                                     stdout=log, stderr=subprocess.STDOUT)

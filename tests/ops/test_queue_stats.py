@@ -63,6 +63,45 @@ def test_queue_stats_list_live_cron_schedulers_and_their_jobs(auth_client):
 
     (live,) = resp.json()["cron_schedulers"]
     assert live["name"] == scheduler.name
-    (job,) = live["jobs"]
-    assert job["name"] == "inactive-users-cleanup" and job["cron"] == "17 * * * *"
+    jobs = {job["name"]: job for job in live["jobs"]}
+    assert set(jobs) == {"inactive-users-cleanup", "submissions-reconcile"}
+    job = jobs["inactive-users-cleanup"]
+    assert job["cron"] == "17 * * * *"
     assert job["next_enqueue_time"].endswith("Z")
+    assert jobs["submissions-reconcile"]["interval"] == settings.SCORE_RECONCILE_EVERY_SECONDS
+
+
+def test_queue_stats_answer_200_with_an_abandoned_job_in_the_started_registry(web_server, redis):
+    """A worker killed mid-job leaves a started entry past its lease: reading stats must not clean it.
+
+    Over the real web server, whose request threads cannot run the failure callback under RQ's
+    SIGALRM death penalty (django-rq's statistics did, and answered 500).
+    """
+    import json
+    import urllib.request
+
+    from quizzes import services as quiz_services
+    from tests.quizzes.conftest import quiz_body
+
+    admin = services.user_create(username="ops-admin", password="correct-horse-1", role=services.ROLE_ADMIN)
+    token = services.session_create(user=admin).token
+    player = services.user_create(username="ops-player", password="correct-horse-1")
+    quiz = quiz_services.quiz_create(**quiz_body())
+    submission = quiz_services.submission_create(user_id=player["id"], quiz_id=quiz["id"], answers=[0, 1, 0])
+    scores = django_rq.get_queue(settings.SCORE_QUEUE)
+    redis.lrem(scores.key, 0, submission.id)
+    redis.zadd(scores.started_job_registry.key, {f"{submission.id}:dead-execution": 1})  # lease long over
+
+    request = urllib.request.Request(f"{web_server.url}/api/v1/admin/queues",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        assert resp.status == 200
+        body = json.loads(resp.read())
+    row = next(q for q in body["queues"] if q["name"] == settings.SCORE_QUEUE)
+    assert row["started_jobs"] == 1 and row["jobs"] == 0
+    with urllib.request.urlopen(f"{web_server.url}/api/v1/health", timeout=10) as resp:
+        health = json.loads(resp.read())
+    assert health["queue"]["started"] == 1 and health["queue"]["abandoned"] == 1
+    # Left for the workers' maintenance, which retries it: the stats only read.
+    assert redis.zcard(scores.started_job_registry.key) == 1
+    assert redis.hget(f"qb:submission:{submission.id}", "status") == "queued"

@@ -29,7 +29,7 @@ def test_the_job_is_a_genuine_rq_job(quiz, player, score_queue):
     assert job.func_name == services.SCORE_JOB
     assert job.kwargs == {"submission_id": submission_id, "quiz_id": quiz["id"], "user_id": user["id"]}
     assert job.get_status() == "queued" and job.origin == score_queue.name
-    assert job.enqueued_at is not None and job.timeout == 60
+    assert job.enqueued_at is not None and job.timeout == 10  # SCORE_JOB_TIMEOUT_SECONDS
     assert job.retries_left == 3 and job.retry_intervals == [2, 10, 30]
     assert job.failure_callback.__name__ == "submission_score_failed"
     assert job.func.__name__ == "submission_score"

@@ -1,0 +1,52 @@
+"""RQ's cron scheduler (django-rq's DjangoCronScheduler) that waits out Redis outages.
+
+RQ's CronScheduler.start() loop ends the process at the first connection error (its heartbeat
+raises ConnectionError and `rqcron` exits with 1), and under honcho one exiting process stops
+every other one. This subclass runs the same loop steps, but while Redis is unreachable it
+retries them with backoff instead. A job whose enqueue was interrupted is enqueued on the next
+pass (its next time is set only after an enqueue succeeds), so at worst a run is enqueued twice,
+which both jobs tolerate.
+"""
+from __future__ import annotations
+
+import time
+from contextlib import suppress
+
+from django_rq.cron import DjangoCronScheduler
+from rq.exceptions import StopRequested
+
+from config.worker import FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS, REDIS_DOWN
+
+
+class ResilientCronScheduler(DjangoCronScheduler):
+    """DjangoCronScheduler whose loop outlives Redis outages."""
+
+    def start(self) -> None:
+        # The body of rq.cron.CronScheduler.start, with each pass guarded against REDIS_DOWN.
+        self.log.info("CronScheduler %s: starting...", self.name)
+        self._install_signal_handlers()
+        registered = False
+        wait = FIRST_WAIT_SECONDS
+        try:
+            while True:
+                try:
+                    if not registered:
+                        self.register_birth()
+                        registered = True
+                    if self.enqueue_jobs():
+                        self.save()
+                    self.heartbeat()
+                    wait = FIRST_WAIT_SECONDS
+                    pause = self.calculate_sleep_interval()
+                except REDIS_DOWN as exc:
+                    self.log.warning("CronScheduler %s: Redis unreachable (%s); retrying in %.1f s",
+                                     self.name, exc, wait)
+                    pause, wait = wait, min(wait * 2, LONGEST_WAIT_SECONDS)
+                if pause > 0:
+                    time.sleep(pause)
+        except (KeyboardInterrupt, StopRequested):
+            self.log.info("CronScheduler %s: stop requested", self.name)
+        finally:
+            with suppress(*REDIS_DOWN):
+                self.register_death()
+            self.log.info("CronScheduler %s: shutdown complete", self.name)
