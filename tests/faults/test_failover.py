@@ -39,7 +39,7 @@ FOLLOWERS = 3
 SUBMIT_EVERY = 0.25  # seconds between one user's submissions: 80 offered per second in all
 BEFORE_KILL = 3.0  # seconds of load before the kill, and after the recovery
 RECOVERY_LIMIT = 30.0  # the bound: health answers 200 again within 30 s of the kill
-DRAIN_SECONDS = 150.0  # a job caught mid-run is retried once its RQ lease (about the 60 s job timeout) ends
+DRAIN_SECONDS = 150.0  # a job caught mid-run is retried once its RQ lease ends (SCORE_JOB_TIMEOUT_SECONDS + 10 s)
 
 
 class Submitter(threading.Thread):
