@@ -4,7 +4,7 @@ Redis replicates asynchronously, so a write the primary acknowledged can vanish 
 `WAIT n timeout` blocks until n replicas have every earlier write of *this* connection; on any
 other connection it would wait for nothing. So the write and its WAIT go out as one pipeline
 (not a transaction: WAIT inside MULTI does not block), which borrows one pooled connection for
-both, and cost one round trip.
+both, and costs one round trip.
 """
 from __future__ import annotations
 
