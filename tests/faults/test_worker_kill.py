@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from rq.job import JobStatus
 from rq.results import Result
 
 from quizzes import services
@@ -27,7 +28,12 @@ REPEATS = 20
 
 def _runs(queue, submission_id: str) -> list:
     """What each completed run of the score job returned (True: that run applied the score)."""
-    results = score_job(queue, submission_id).results()
+    # The score script marks the submission processed inside the job; RQ records the run's
+    # result only after the job returns, so wait for that record before reading it.
+    job = score_job(queue, submission_id)
+    wait_until(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, timeout=SCORED_SECONDS,
+               what=f"RQ to record the run of {submission_id}")
+    results = job.results()
     assert all(r.type == Result.Type.SUCCESSFUL for r in results), [r.exc_string for r in results]
     return sorted(r.return_value for r in results)
 
