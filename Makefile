@@ -32,7 +32,7 @@ redis-url: $(STAMP)
 # `make test` is the whole suite (9-11 minutes on 2 busy cores). The tests that kill and restart real
 # processes (workers, Redis) or soak the system also run apart: `make test-faults`; the rest
 # alone is `make test-fast`.
-SLOW_TESTS := tests/faults tests/soak
+SLOW_TESTS := tests/faults tests/soak tests/archive/test_archiver_faults.py
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -15,6 +15,7 @@ from accounts import keys
 from accounts.user import RedisUser
 from config.channel_layer import group_send_sync
 from config.exceptions import Conflict
+from config.outbox import outbox_append, outbox_script_args
 from config.redis import LuaScript, redis_client
 from leaderboard import keys as lb_keys
 
@@ -52,14 +53,20 @@ def _now_arg(now_ms: int | None) -> str:
 def user_create(*, username: str, password: str, role: str = ROLE_USER) -> dict:
     """Create a user, claiming the name atomically; raise Conflict if it is taken."""
     user_id = secrets.token_hex(8)
+    encoded, created_at = make_password(password), _now_iso()
+    outbox_keys, outbox_args = outbox_script_args()
+    if outbox_keys:
+        record = {"id": user_id, "username": username, "password": encoded, "created_at": created_at, "role": role}
+        outbox_args.append(json.dumps(record, separators=(",", ":")))
     created = _register(
         keys=[
             keys.users_by_name(),
             keys.user_profile(user_id),
             keys.user_password(user_id),
             keys.users_names(),
+            *outbox_keys,
         ],
-        args=[username.lower(), user_id, username, make_password(password), _now_iso(), role],
+        args=[username.lower(), user_id, username, encoded, created_at, role, *outbox_args],
     )
     if not created:
         raise Conflict("That username is taken.", details={"field": "username"})
@@ -264,4 +271,7 @@ def ws_ticket_redeem(*, ticket: str) -> dict | None:
 
 def user_set_role(*, user_id: str, role: str) -> None:
     """Change a user's role; sessions read it from the profile, so it applies at once."""
-    redis_client().hset(keys.user_profile(user_id), "role", role)
+    pipe = redis_client().pipeline(transaction=True)
+    pipe.hset(keys.user_profile(user_id), "role", role)
+    outbox_append(pipe, type="user.role", data={"id": user_id, "role": role})
+    pipe.execute()

@@ -299,6 +299,15 @@ def _run_server(name: str, redis_url: str, user: dict, sizes: list[int], rounds:
         return asyncio.run(_measure(server, user, sizes, rounds))
 
 
+def _run_row(name: str, redis_url: str, user: dict, sizes: list[int], rounds: int, scratch: Path) -> list[dict] | str:
+    """Measure one server, or return why it could not be measured (the other rows still run)."""
+    try:
+        return _run_server(name, redis_url, user, sizes, rounds, scratch)
+    except Exception as exc:  # a row that breaks down under load is a result too, not the end of the run
+        print(f"{name}: failed: {type(exc).__name__}: {exc}", flush=True)
+        return f"{type(exc).__name__}: {exc}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2000", help="socket counts, ascending")
@@ -321,14 +330,17 @@ def main(argv: list[str] | None = None) -> int:
         user = seed_users(1, prefix="fanout")[0]
         with tempfile.TemporaryDirectory(prefix="ws-fanout-") as scratch:
             # A list, not a dict: a name may come twice (hub,layer,hub,layer alternates under load).
-            results = [(name, _run_server(name, redis.url, user, sizes, args.rounds, Path(scratch)))
+            results = [(name, _run_row(name, redis.url, user, sizes, args.rounds, Path(scratch)))
                        for name in names]
     finally:
         redis.stop()
     print()
-    first_hub = next((rows for name, rows in results if name == "hub"), None)
+    first_hub = next((rows for name, rows in results if name == "hub" and not isinstance(rows, str)), None)
     hub = None
     for name, rows in results:
+        if isinstance(rows, str):
+            print(f"{name}: failed ({rows})")
+            continue
         hub = rows if name == "hub" else (hub or first_hub)  # the nearest hub row before this one
         largest = rows[-1]
         verdict = "meets" if largest["sockets"] >= 2000 and largest["p99_ms"] <= 250 else "does not meet"

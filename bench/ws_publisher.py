@@ -18,17 +18,18 @@ import django
 def main() -> int:
     user_id, username = sys.argv[1], sys.argv[2]
     django.setup()
+    from leaderboard import encoding
     from leaderboard.events import score_events_publish
 
-    try:  # the current tree: boards keep each user's tie (leaderboard/services.py)
-        from leaderboard.services import board_put
-    except ImportError:  # the hub's archived tree: the old points-and-time score encoding
+    if hasattr(encoding, "encode"):  # the hub's archived tree: the old points-and-time score encoding
         from config.redis import redis_client
-        from leaderboard import encoding, keys
+        from leaderboard import keys
 
         def board_put(*, entries):
             for uid, points in entries:
                 redis_client().zadd(keys.board("all"), {uid: encoding.encode(points, int(time.time()))})
+    else:  # the current tree: boards keep each user's tie (leaderboard/services.py)
+        from leaderboard.services import board_put
 
     total = 0
     for _ in sys.stdin:

@@ -9,6 +9,7 @@ from typing import Any
 
 import redis.exceptions
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django import db
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
@@ -80,6 +81,8 @@ _DRF_CODES: dict[type, str] = {
 }
 
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# The optional archive database (DATABASE_URL) unreachable: the reads that need it answer 503 too.
+DATABASE_DOWN = (db.OperationalError, db.InterfaceError)
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
@@ -120,6 +123,10 @@ def classify(exc: Exception) -> tuple[int, str, str, dict, dict[str, str]]:
         return 400, "invalid", "The request is malformed.", {}, {}
     if isinstance(exc, REDIS_DOWN):
         logger.warning("redis unreachable: %s", exc)
+        return 503, "service_unavailable", ServiceUnavailable.default_message, {}, {"Retry-After": "1"}
+    if isinstance(exc, DATABASE_DOWN):
+        logger.warning("archive database unreachable: %s", exc)
+        db.close_old_connections()
         return 503, "service_unavailable", ServiceUnavailable.default_message, {}, {"Retry-After": "1"}
     logger.exception("unexpected error", exc_info=exc)
     return 500, "internal_error", "An unexpected error occurred.", {}, {}

@@ -1,4 +1,4 @@
-"""`GET /api/v1/health`: each Redis role's reachability, the score queue's jobs, live workers.
+"""`GET /api/v1/health`: each Redis role's reachability, the score queue's jobs, live workers, the archive.
 
 Read without RQ's registry cleanup (RQ's `count` on its registries runs `cleanup()`, which runs
 failure callbacks): a health probe must only read, in one round trip after the PING.
@@ -16,6 +16,7 @@ from rest_framework.viewsets import ViewSet
 from rq.utils import utcparse
 
 from config.exceptions import REDIS_DOWN, ServiceUnavailable
+from config.outbox import outbox_backlog
 from config.redis import redis_client, role_client
 from quizzes import keys as quiz_keys
 
@@ -90,7 +91,7 @@ def health_status() -> dict:
         data_pipe.get(quiz_keys.submissions_rescued())
         replies = pipe.execute() + ([] if shared else data_pipe.execute())
     queued, started, abandoned, failed, stuck, rescued = replies
-    return {
+    body = {
         "status": "ok",
         "redis": "ok",
         "roles": roles,
@@ -100,6 +101,25 @@ def health_status() -> dict:
         },
         "workers": live_workers(rq_client, name, now=now),
     }
+    if settings.ARCHIVE_ENABLED:
+        body["archive"] = archive_status()
+    return body
+
+
+def archive_status() -> dict:
+    """The archive's outbox backlog, its oldest entry's age, and whether PostgreSQL answers."""
+    from django.db import DatabaseError, connection
+
+    from config.archiver import GROUP
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = "ok"
+    except DatabaseError:
+        connection.close()
+        database = "unreachable"
+    return {"database": database, **outbox_backlog(group=GROUP)}
 
 
 class RedisRolesOut(serializers.Serializer):
@@ -123,6 +143,12 @@ class QueueOut(serializers.Serializer):
     rescued = serializers.IntegerField(help_text="Submissions the reconciler has re-enqueued, ever.")
 
 
+class ArchiveOut(serializers.Serializer):
+    database = serializers.CharField(help_text="`ok` or `unreachable`.")
+    backlog = serializers.IntegerField(help_text="Outbox entries not yet in PostgreSQL.")
+    oldest_age_seconds = serializers.FloatField(help_text="Age of the oldest of them (0 when none).")
+
+
 @extend_schema_serializer(many=False)  # one document, though `list` serves it
 class HealthOut(serializers.Serializer):
     status = serializers.CharField()
@@ -130,6 +156,7 @@ class HealthOut(serializers.Serializer):
     roles = RedisRolesOut()
     queue = QueueOut()
     workers = serializers.IntegerField(help_text="Live workers on the score queue.")
+    archive = ArchiveOut(required=False, help_text="Only with DATABASE_URL set.")
 
 
 class HealthViewSet(ViewSet):

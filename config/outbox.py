@@ -1,19 +1,24 @@
-"""Read the data store's outbox Stream as one consumer group, and dispatch each entry by type.
+"""The outbox Stream: what scripts append, and one consumer-group reader for every group.
 
-Scripts append entries (`type`, JSON `data`) to `config.keys.outbox_stream()` in the same atomic
-step as the change they describe; each reader is a consumer group with its own handlers (the
-`relay` group moves score jobs to the queue's Redis; others may read the same entries for their
-own types). A group delivers each entry to one of its consumers; an entry is acknowledged
-(XACK) only after its handler returned, so a consumer that dies mid-way leaves it pending, and
-another consumer takes it over with XAUTOCLAIM once it has been idle `claim_idle_ms`. Handlers
-must therefore be idempotent: an entry may be handled more than once, never zero times (while
-it is in the Stream: see OUTBOX_MAXLEN). Entries of types a group has no handler for are
-acknowledged and skipped.
+Scripts append entries (`type`, JSON `data`) to `config.keys.outbox_stream()` in the same
+atomic step as the change they describe: the accept script's `submission.accepted` when the
+queue has its own Redis (settings.SUBMISSIONS_VIA_OUTBOX), and the record scripts' entries
+only with the archive on (`outbox_script_args()`; with it off they get no extra key, so
+Redis-only memory is unchanged). Each reader is a consumer group: `relay` moves score jobs to
+the queue's Redis (handlers, `run`), `archive` writes batches to PostgreSQL (`read`, `ack`).
 
-Every reader also trims, at most every `trim_seconds`, the entries every group is done with
-(lua/outbox_trim.lua), so the Stream holds what is unread plus a little; OUTBOX_MAXLEN is
-only the safety cap for a reader that stays away. Nothing is trimmed while a group named in
+A group delivers each entry to one of its consumers; an entry is acknowledged (XACK) only
+after its side effects are done, so a consumer that dies mid-way leaves it pending: it reads
+its own pending entries first, and another consumer takes a dead one's over with XAUTOCLAIM
+once they have been idle `claim_idle_ms`. Handlers must therefore be idempotent: an entry may
+be handled more than once, never zero times (while it is in the Stream: see OUTBOX_MAXLEN).
+
+`outbox_trim` (lua/outbox_trim.lua) drops, in one step, what every group has read and
+acknowledged, so the Stream holds only the backlog; nothing is trimmed while a group named in
 settings.OUTBOX_GROUPS does not exist yet, so a newly deployed group reads from the start.
+`XADD MAXLEN ~ OUTBOX_MAXLEN` is only the safety cap for a reader that stays away.
+Hand-written because redis-py has the Stream commands but no consumer loop, and none of the
+stack's libraries (RQ, channels-redis) reads a Stream.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import os
 import socket
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -31,7 +37,7 @@ import redis.exceptions
 from django.conf import settings
 
 from config.keys import outbox_stream
-from config.redis import LuaScript
+from config.redis import LuaScript, redis_client
 
 _trim = LuaScript(Path(__file__).parent / "lua" / "outbox_trim.lua")
 
@@ -39,6 +45,29 @@ logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict, str], None]  # (data, entry id)
 REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    type: str
+    data: dict
+
+
+def outbox_script_args() -> tuple[list[str], list]:
+    """The outbox key and cap to append to a record script's KEYS and ARGV; empty when the archive is off."""
+    if not settings.ARCHIVE_ENABLED:
+        return [], []
+    return [outbox_stream()], [settings.OUTBOX_MAXLEN]
+
+
+def outbox_append(pipe, *, type: str, data: dict) -> None:
+    """Queue an archive outbox entry on a MULTI pipeline (for writes that are not scripts)."""
+    if settings.ARCHIVE_ENABLED:
+        pipe.xadd(
+            outbox_stream(), {"type": type, "data": json.dumps(data, separators=(",", ":"))},
+            maxlen=settings.OUTBOX_MAXLEN, approximate=True,
+        )
 
 
 def consumer_name() -> str:
@@ -50,25 +79,21 @@ class OutboxReader:
     """One consumer of one group on the outbox Stream."""
 
     def __init__(
-        self, *, client: redis.Redis, group: str, handlers: dict[str, Handler], consumer: str | None = None,
-        batch: int = 100, block_ms: int = 500, claim_idle_ms: int = 30_000, trim_seconds: float = 10.0,
+        self, *, group: str, consumer: str | None = None, client: redis.Redis | None = None,
+        handlers: dict[str, Handler] | None = None, batch: int = 100, block_ms: int = 500,
+        claim_idle_ms: int = 30_000, trim_seconds: float = 10.0,
     ) -> None:
-        self.client = client
+        self.client = client or redis_client()
         self.stream = outbox_stream()
         self.group = group
-        self.handlers = handlers
         self.consumer = consumer or consumer_name()
+        self.handlers = handlers or {}
         self.batch = batch
         self.block_ms = block_ms  # below the socket timeout, so an idle read is not a timeout
         self.claim_idle_ms = claim_idle_ms
         self.trim_seconds = trim_seconds
         self._group_ready = False
         self._trimmed_at = 0.0
-
-    def trim(self) -> int:
-        """Remove the entries every group is done with; return how many went."""
-        self._trimmed_at = time.monotonic()
-        return int(_trim(keys=[self.stream], args=list(settings.OUTBOX_GROUPS), client=self.client))
 
     def ensure_group(self) -> None:
         """Create the group at the Stream's start (MKSTREAM), so no entry written before is skipped."""
@@ -79,25 +104,48 @@ class OutboxReader:
                 raise
         self._group_ready = True
 
+    def read(self, *, count: int, block_ms: int | None) -> list[Entry]:
+        """Return this consumer's pending entries, else a dead consumer's, else up to `count` new ones."""
+        mine = self.client.xreadgroup(self.group, self.consumer, {self.stream: "0"}, count=count)
+        rows = mine[0][1] if mine else []
+        self._ack_trimmed(rows)
+        if not rows or not any(fields for _, fields in rows):
+            _, claimed, *_ = self.client.xautoclaim(
+                self.stream, self.group, self.consumer, self.claim_idle_ms, "0-0", count=count,
+            )
+            self._ack_trimmed(claimed)
+            rows = claimed
+        if not any(fields for _, fields in rows):
+            fresh = self.client.xreadgroup(self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms)
+            rows = fresh[0][1] if fresh else []
+        return [_entry(entry_id, fields) for entry_id, fields in rows if fields]
+
+    def _ack_trimmed(self, rows) -> None:
+        # A pending entry the cap trimmed away comes back without fields: nothing left to act on.
+        gone = [entry_id for entry_id, fields in rows if not fields]
+        if gone:
+            self.client.xack(self.stream, self.group, *gone)
+
+    def ack(self, ids: list[str], pipe=None) -> None:
+        """Acknowledge entries (queued on `pipe` when given, to share its MULTI)."""
+        if ids:
+            (pipe or self.client).xack(self.stream, self.group, *ids)
+
+    def backlog(self) -> dict:
+        """Entries not yet acknowledged by this group, and the age in seconds of the oldest one."""
+        return outbox_backlog(group=self.group, client=self.client)
+
+    def trim(self) -> int:
+        """Remove the entries every group is done with; return how many went."""
+        self._trimmed_at = time.monotonic()
+        return outbox_trim(client=self.client)
+
     def run_once(self) -> int:
-        """Handle pending entries (own, then a dead consumer's), else new ones (blocking up to block_ms)."""
+        """Handle one batch with the handlers (blocking up to block_ms for new entries); return its size."""
         if not self._group_ready:
             self.ensure_group()
         try:
-            # First this consumer's own unacknowledged entries (a handler that failed), then a
-            # dead consumer's, then new ones.
-            mine = self.client.xreadgroup(self.group, self.consumer, {self.stream: "0"}, count=self.batch)
-            entries = [e for e in (mine[0][1] if mine else []) if e[1]]
-            if not entries:
-                _, claimed, _ = self.client.xautoclaim(
-                    self.stream, self.group, self.consumer, self.claim_idle_ms, "0-0", count=self.batch,
-                )
-                entries = [e for e in claimed if e[1]]  # a trimmed entry comes back without fields
-            if not entries:
-                read = self.client.xreadgroup(
-                    self.group, self.consumer, {self.stream: ">"}, count=self.batch, block=self.block_ms,
-                )
-                entries = read[0][1] if read else []
+            entries = self.read(count=self.batch, block_ms=self.block_ms)
         except redis.exceptions.ResponseError as exc:
             if "NOGROUP" not in str(exc):
                 raise
@@ -105,27 +153,23 @@ class OutboxReader:
             return 0
         done = []
         try:
-            for entry_id, fields in entries:
-                self._dispatch(_text(entry_id), fields)
-                done.append(entry_id)
+            for entry in entries:
+                self._dispatch(entry)
+                done.append(entry.id)
         finally:
-            if done:
-                self.client.xack(self.stream, self.group, *done)
+            self.ack(done)
         if time.monotonic() - self._trimmed_at >= self.trim_seconds:
             self.trim()
         return len(done)
 
-    def _dispatch(self, entry_id: str, fields: dict) -> None:
-        kind = _text(fields.get("type") or fields.get(b"type") or "")
-        handler = self.handlers.get(kind)
+    def _dispatch(self, entry: Entry) -> None:
+        handler = self.handlers.get(entry.type)
         if handler is None:
             return  # another group's type
-        try:
-            data = json.loads(fields.get("data") or fields.get(b"data") or "{}")
-        except ValueError:
-            logger.error("outbox entry %s (%s) has malformed data; skipped", entry_id, kind)
+        if entry.data is None:
+            logger.error("outbox entry %s (%s) has malformed data; skipped", entry.id, entry.type)
             return
-        handler(data, entry_id)
+        handler(entry.data, entry.id)
 
     def run(self, stop: threading.Event) -> None:
         """Read until `stop` is set, waiting out Redis outages and failing handlers."""
@@ -140,6 +184,60 @@ class OutboxReader:
                            type(exc).__name__, exc, wait, exc_info=level == logging.ERROR)
                 stop.wait(wait)
                 wait = min(wait * 2, 5.0)
+
+
+def _entry(entry_id, fields: dict) -> Entry:
+    fields = {_text(k): _text(v) for k, v in fields.items()}
+    try:
+        data = json.loads(fields.get("data") or "{}")
+    except ValueError:
+        data = None
+    return Entry(_text(entry_id), fields.get("type", ""), data)
+
+
+def outbox_trim(*, client: redis.Redis | None = None) -> int:
+    """Drop the entries every group has read and acknowledged, atomically; return how many went."""
+    try:
+        return int(_trim(keys=[outbox_stream()], args=list(settings.OUTBOX_GROUPS), client=client or redis_client()))
+    except redis.exceptions.ResponseError as exc:
+        if "no such key" in str(exc).lower():
+            return 0
+        raise
+
+
+def outbox_backlog(*, group: str, client: redis.Redis | None = None) -> dict:
+    """Unacknowledged entries of `group` (pending plus unread) and the oldest one's age (s)."""
+    client = client or redis_client()
+    stream = outbox_stream()
+    try:
+        groups = {g["name"]: g for g in client.xinfo_groups(stream)}
+    except redis.exceptions.ResponseError:  # no Stream yet
+        return {"backlog": 0, "oldest_age_seconds": 0.0}
+    info = groups.get(group)
+    if info is None:
+        length = client.xlen(stream)
+        oldest = client.xrange(stream, count=1)
+        return {"backlog": length, "oldest_age_seconds": _age(oldest[0][0] if oldest else None)}
+    pending = client.xpending(stream, group)
+    unread = client.xrange(stream, min=f"({info['last-delivered-id']}", count=1)
+    lag = info.get("lag")
+    if lag is None:  # Redis cannot tell after some trims: the Stream's length bounds it
+        lag = client.xlen(stream) if unread else 0
+    candidates = [pending["min"]] if pending["pending"] else []
+    candidates += [unread[0][0]] if unread else []
+    oldest = min(candidates, key=_id_key) if candidates else None
+    return {"backlog": pending["pending"] + int(lag), "oldest_age_seconds": _age(oldest)}
+
+
+def _id_key(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def _age(entry_id: str | None) -> float:
+    if entry_id is None:
+        return 0.0
+    return round(max(0.0, time.time() - _id_key(entry_id)[0] / 1000), 3)
 
 
 def _text(value) -> str:

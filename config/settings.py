@@ -71,8 +71,18 @@ TEMPLATES = [
     }
 ]
 
-# No SQL database in this version: users, sessions and everything else live in Redis.
+# Optional PostgreSQL system of record (the archive). Unset: Redis only, no SQL database at all.
+# Set: the scripts that change records append to the outbox Stream, the `archiver` process
+# drains it into these tables, and submissions, results and `rebuild_redis` read from them.
+DATABASE_URL = env_str("DATABASE_URL", "")
 DATABASES: dict = {}
+if DATABASE_URL:
+    import dj_database_url
+
+    DATABASES["default"] = dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    # A dead PostgreSQL must turn into a quick 503 (web) or a retry (archiver), not a hang.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+ARCHIVE_ENABLED = bool(DATABASE_URL)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -129,11 +139,13 @@ if REDIS_MIN_REPLICAS_ACK and REDIS_REPLICAS_ACK_TIMEOUT_MS >= REDIS_SOCKET_TIME
 # atomic step); on separate Redis servers it appends to the data store's outbox Stream and the
 # `relay` process moves the job over (quizzes/relay.py). 1 forces the outbox on one Redis too.
 SUBMISSIONS_VIA_OUTBOX = env_bool("SUBMISSIONS_VIA_OUTBOX", REDIS_ROLES["queue"] != REDIS_ROLES["data"])
-# Outbox entries kept (XADD MAXLEN ~). Redis trims past it whether or not a group has read an
-# entry, so it is sized for hours of a stopped relay (README: the outbox).
-OUTBOX_MAXLEN = env_int("OUTBOX_MAXLEN", 1_000_000)
-# Every consumer group of the outbox: entries are trimmed only once all of them exist and are done.
-OUTBOX_GROUPS = ["relay"]
+# Outbox entries kept (XADD MAXLEN ~), for every group. Redis trims past it whether or not a
+# group has read an entry, so it is sized for a day's outage of the archive's PostgreSQL at 23
+# records/s (about 1 GB), and hours of a stopped relay (README: the outbox).
+OUTBOX_MAXLEN = env_int("OUTBOX_MAXLEN", 2_000_000)
+# Every consumer group of the outbox: entries are trimmed only once all of them exist and are
+# done. `relay` when the queue has its own Redis, `archive` with the archive on.
+OUTBOX_GROUPS = [*(["relay"] if SUBMISSIONS_VIA_OUTBOX else []), *(["archive"] if ARCHIVE_ENABLED else [])]
 # What the `relay` consumer group does with each outbox entry type (config/outbox.py).
 OUTBOX_RELAY_HANDLERS = {"submission.accepted": "quizzes.relay.submission_accepted"}
 
@@ -316,6 +328,16 @@ CHANNEL_LAYERS = {
 # and when the `scheduler` process enqueues it (cron syntax, UTC; default: hourly at :17).
 INACTIVE_SWEEP_BATCH = env_int("INACTIVE_SWEEP_BATCH", 500)
 INACTIVE_SWEEP_CRON = env_str("INACTIVE_SWEEP_CRON", "17 * * * *")
+# The archive (quizzes/archive.py, config/outbox.py; its outbox cap is OUTBOX_MAXLEN): entries
+# per archiver transaction, and how long a processed submission's hash stays in Redis once it is
+# in PostgreSQL.
+ARCHIVE_BATCH = env_int("ARCHIVE_BATCH", 500)
+ARCHIVE_CONSUMER = env_str("ARCHIVE_CONSUMER", "archiver-1")
+SUBMISSION_REDIS_SECONDS = env_int("SUBMISSION_REDIS_SECONDS", 7 * 24 * 60 * 60)
+# Each app's outbox entry types and how they reach PostgreSQL (config/archiver.py).
+ARCHIVE_HANDLERS = ["accounts.archive.HANDLERS", "quizzes.archive.HANDLERS"]
+# Submissions per round trip when results are aggregated from Redis (archive off).
+RESULTS_REDIS_CHUNK = env_int("RESULTS_REDIS_CHUNK", 1000)
 # (end of operations)
 
 # --- Browser: static files, browser login, live page ---------------------------------------------

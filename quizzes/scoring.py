@@ -16,6 +16,7 @@ from django.conf import settings
 from rq.utils import utcformat
 
 from accounts import keys as account_keys
+from config.outbox import outbox_script_args
 from config.redis import LuaScript, redis_client
 from config.replication import ReplicasNotAcknowledged, acknowledged, replicas_required
 from leaderboard import encoding
@@ -65,17 +66,18 @@ def submission_score(
 ) -> Applied | None:
     """Grade and apply a submission; None when an earlier run already applied (or failed) it."""
     now = now or datetime.now(timezone.utc)
+    outbox_keys, outbox_args = outbox_script_args()
     boards = [board_keys.board("all"), board_keys.board("day", now), board_keys.board("week", now)]
     refs = [board_keys.board_tie_ref(board, user_id) for board in boards]
     script_keys = [
         keys.submission(submission_id), keys.user_best(user_id), account_keys.user_profile(user_id),
         *boards, keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id),
-        *(ref for ref, _ in refs), board_keys.tie_sequence(), keys.submissions_queued(),
+        *(ref for ref, _ in refs), board_keys.tie_sequence(), keys.submissions_queued(), *outbox_keys,
     ]
     args = [
         user_id, quiz_id, int(now.timestamp()), iso(now), encoding.TIE_MAX, "",
         board_keys.board_expires_at("day", now), board_keys.board_expires_at("week", now),
-        *(field for _, field in refs), submission_id,
+        *(field for _, field in refs), submission_id, *outbox_args,
     ]
     if replicas_required():
         # Announce only what the replicas hold. Short of them this raises a transient error and

@@ -6,6 +6,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from accounts import keys as account_keys
 from config.redis import redis_client
 from quizzes import keys
@@ -59,8 +61,15 @@ def _summary(row: list) -> dict:
 
 
 def submission_get(*, submission_id: str, user_id: str) -> dict | None:
-    """Return the user's own submission; None when missing or someone else's (no leak)."""
+    """Return the user's own submission; None when missing or someone else's (no leak).
+
+    With the archive on, a processed submission whose hash has expired is read from PostgreSQL.
+    """
     row = dict(zip(_SUBMISSION_FIELDS, redis_client().hmget(keys.submission(submission_id), _SUBMISSION_FIELDS)))
+    if row["id"] is None and settings.ARCHIVE_ENABLED:
+        from quizzes.archived import submission_get_archived
+
+        return submission_get_archived(submission_id=submission_id, user_id=user_id)
     if row["id"] is None or row["user_id"] != user_id:
         return None
     for field in ("score", "max_score", "correct"):
@@ -87,64 +96,83 @@ def quiz_results_basis(*, quiz_id: str) -> ResultsBasis | None:
 
 
 def results_compute(*, quiz_id: str, version: int, max_score: int, question_count: int) -> dict:
-    """Aggregate the processed submissions of the quiz's `version`, reading every one of them.
+    """Aggregate the processed submissions of the quiz's `version` (SQL with the archive on, else Redis)."""
+    width = _bucket_width(max_score)
+    if settings.ARCHIVE_ENABLED:
+        from quizzes.archived import results_aggregate_sql
 
-    Deliberately the expensive way (O(submissions), three round trips); `results.py` caches it.
-    """
-    client = redis_client()
-    submission_ids = client.zrange(keys.quiz_submissions(quiz_id), 0, -1)
-    pipe = client.pipeline(transaction=False)
-    for submission_id in submission_ids:
-        pipe.hmget(keys.submission(submission_id), _RESULT_FIELDS)
-    rows = [
-        dict(zip(_RESULT_FIELDS, row))
-        for row in (pipe.execute() if submission_ids else [])
-        if row[1] == str(version) and row[2] == "processed"
-    ]
-    scores = [int(row["score"]) for row in rows]
+        agg = results_aggregate_sql(quiz_id=quiz_id, version=version, width=width, top=TOP_SCORERS)
+    else:
+        agg = results_aggregate_redis(quiz_id=quiz_id, version=version, width=width)
+    attempts = agg["attempts"]
     return {
         "quiz_id": quiz_id,
         "version": version,
-        "attempts": len(rows),
-        "unique_users": len({row["user_id"] for row in rows}),
-        "average_score": round(sum(scores) / len(scores), 2) if scores else 0.0,
-        "score_histogram": _histogram(scores, max_score),
-        "per_question": _per_question([row["correct_mask"] for row in rows], question_count),
-        "top": _top_scorers(client, rows),
+        "attempts": attempts,
+        "unique_users": agg["unique_users"],
+        "average_score": round(agg["total"] / attempts, 2) if attempts else 0.0,
+        "score_histogram": [
+            {"min": low, "max": min(low + width - 1, max_score), "count": agg["buckets"].get(low // width, 0)}
+            for low in range(0, max_score + 1, width)
+        ],
+        "per_question": [
+            {"index": i, "correct_rate": round(agg["right"].get(i, 0) / attempts, 4) if attempts else 0.0}
+            for i in range(question_count)
+        ],
+        "top": agg["top"],
     }
 
 
-def _histogram(scores: list[int], max_score: int) -> list[dict]:
-    """Count scores in up to ten equal integer buckets covering 0..max_score."""
-    width = max(1, math.ceil((max_score + 1) / HISTOGRAM_BUCKETS))
-    counts = Counter(score // width for score in scores)
-    return [
-        {"min": low, "max": min(low + width - 1, max_score), "count": counts[low // width]}
-        for low in range(0, max_score + 1, width)
-    ]
+def results_aggregate_redis(*, quiz_id: str, version: int, width: int, chunk: int | None = None) -> dict:
+    """Aggregate from the submission hashes, RESULTS_REDIS_CHUNK per round trip.
 
-
-def _per_question(masks: list[str], question_count: int) -> list[dict]:
-    """Share of attempts that answered each question right."""
-    right = [0] * question_count
-    for mask in masks:
-        for index, flag in enumerate(mask.split(",")[:question_count]):
-            right[index] += flag == "1"
-    return [
-        {"index": i, "correct_rate": round(right[i] / len(masks), 4) if masks else 0.0}
-        for i in range(question_count)
-    ]
-
-
-def _top_scorers(client, rows: list[dict]) -> list[dict]:
-    """Each user's best score, highest first; equal scores by who reached them first."""
+    Chunked so a quiz with 10^6 submissions never holds Redis (or this process's memory) for
+    one giant pipeline: each chunk is a ZRANGE and a pipeline of that many HMGETs.
+    """
+    client = redis_client()
+    chunk, start = chunk or settings.RESULTS_REDIS_CHUNK, 0
+    attempts = total = 0
+    buckets: Counter = Counter()
+    masks: Counter = Counter()  # few distinct masks: split each once, not once per attempt
     best: dict[str, tuple[int, str]] = {}
-    for row in rows:
-        entry = (int(row["score"]), row["processed_at"] or "")
-        held = best.get(row["user_id"])
-        if held is None or entry[0] > held[0] or (entry[0] == held[0] and entry[1] < held[1]):
-            best[row["user_id"]] = entry
-    ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[1][1]))[:TOP_SCORERS]
+    while True:
+        submission_ids = client.zrange(keys.quiz_submissions(quiz_id), start, start + chunk - 1)
+        if not submission_ids:
+            break
+        start += len(submission_ids)
+        pipe = client.pipeline(transaction=False)
+        for submission_id in submission_ids:
+            pipe.hmget(keys.submission(submission_id), _RESULT_FIELDS)
+        for user_id, row_version, status, score, mask, processed_at in pipe.execute():
+            if row_version != str(version) or status != "processed":
+                continue
+            score = int(score)
+            attempts, total = attempts + 1, total + score
+            buckets[score // width] += 1
+            masks[mask] += 1
+            entry, held = (score, processed_at or ""), best.get(user_id)
+            if held is None or entry[0] > held[0] or (entry[0] == held[0] and entry[1] < held[1]):
+                best[user_id] = entry
+        if len(submission_ids) < chunk:
+            break
+    right: Counter = Counter()
+    for mask, n in masks.items():
+        for i, flag in enumerate(mask.split(",")):
+            right[i] += n * (flag == "1")
+    return {
+        "attempts": attempts, "unique_users": len(best), "total": total, "buckets": buckets,
+        "right": right, "top": _top_scorers(client, best),
+    }
+
+
+def _bucket_width(max_score: int) -> int:
+    """Width of each of up to ten equal integer buckets covering 0..max_score."""
+    return max(1, math.ceil((max_score + 1) / HISTOGRAM_BUCKETS))
+
+
+def _top_scorers(client, best: dict[str, tuple[int, str]]) -> list[dict]:
+    """Each user's best score, highest first; equal scores by who reached them first, then id."""
+    ranked = sorted(best.items(), key=lambda item: (-item[1][0], item[1][1], item[0]))[:TOP_SCORERS]
     names = client.hmget(account_keys.users_names(), [uid for uid, _ in ranked]) if ranked else []
     return [
         {"user_id": uid, "username": name or "", "score": score}

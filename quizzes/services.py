@@ -20,6 +20,7 @@ from rq.utils import now as rq_now
 
 from config.exceptions import ApplicationError, Conflict, IdempotencyMismatch, NotFound
 from config.keys import digest, outbox_stream
+from config.outbox import outbox_append, outbox_script_args
 from config.redis import LuaScript, redis_client
 from config.replication import acknowledged, replicas_required
 from quizzes import keys, selectors
@@ -85,10 +86,12 @@ def quiz_create(*, title: str, questions: list[dict], now: datetime | None = Non
     quiz_id = secrets.token_hex(8)
     row = {"id": quiz_id, "version": 1, **_definition(title=title, questions=questions)}
     row.update(created_at=iso(now), updated_at=iso(now))
+    created_ms = int(now.timestamp() * 1000)
     pipe = redis_client().pipeline(transaction=True)
     pipe.hset(keys.quiz(quiz_id), mapping=row)
-    pipe.zadd(keys.quizzes_index(), {quiz_id: int(now.timestamp() * 1000)})
+    pipe.zadd(keys.quizzes_index(), {quiz_id: created_ms})
     pipe.hset(keys.quiz_versions(quiz_id), "1", _answer_key(questions))
+    outbox_append(pipe, type="quiz.saved", data={**row, "created_ms": created_ms, "answer_key": _answer_key(questions)})
     pipe.execute()
     return selectors.quiz_from_row(row)
 
@@ -103,9 +106,10 @@ def quiz_update(*, quiz_id: str, changes: dict, partial: bool, now: datetime | N
                 raise NotFound("Quiz not found.")
             expected = str(current["version"])
             merged = {"title": current["title"], "questions": current["questions"], **changes}
+        outbox_keys, outbox_args = outbox_script_args()
         version = _quiz_update(
-            keys=_update_keys(quiz_id),
-            args=_update_args(expected, merged, now or datetime.now(timezone.utc)),
+            keys=_update_keys(quiz_id) + outbox_keys,
+            args=_update_args(expected, merged, now or datetime.now(timezone.utc)) + outbox_args,
         )
         if version == 0:
             raise NotFound("Quiz not found.")
@@ -135,6 +139,7 @@ def _update_args(expected: str, merged: dict, now: datetime) -> list:
 
 def quiz_delete(*, quiz_id: str) -> None:
     """Delete a quiz; queued submissions of it are still graded with their answer key."""
+    outbox_keys, outbox_args = outbox_script_args()
     deleted = _quiz_delete(
         keys=[
             keys.quiz(quiz_id),
@@ -142,8 +147,11 @@ def quiz_delete(*, quiz_id: str) -> None:
             keys.quiz_versions(quiz_id),
             keys.quiz_pending(quiz_id),
             keys.quiz_submissions(quiz_id),
+            *outbox_keys,
         ],
-        args=[quiz_id],
+        args=[quiz_id, *outbox_args] + (
+            [json.dumps({"id": quiz_id, "deleted_at": iso(datetime.now(timezone.utc))})] if outbox_keys else []
+        ),
     )
     if not deleted:
         raise NotFound("Quiz not found.")

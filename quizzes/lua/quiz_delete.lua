@@ -2,6 +2,7 @@
 -- KEYS[1] quiz hash   KEYS[2] quizzes index zset   KEYS[3] quiz versions hash
 -- KEYS[4] quiz pending hash   KEYS[5] quiz submissions zset
 -- ARGV[1] quiz id
+-- KEYS[6], ARGV[2], ARGV[3] (only with the archive on) outbox stream, its cap, the entry's data JSON
 -- Returns 1 when deleted, 0 when there was no such quiz.
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
@@ -12,5 +13,8 @@ for _, version in ipairs(redis.call('HKEYS', KEYS[3])) do
   if not redis.call('HGET', KEYS[4], version) then
     redis.call('HDEL', KEYS[3], version)
   end
+end
+if KEYS[6] then
+  redis.call('XADD', KEYS[6], 'MAXLEN', '~', ARGV[2], '*', 'type', 'quiz.deleted', 'data', ARGV[3])
 end
 return 1

@@ -14,6 +14,8 @@
 -- ARGV[5] encoding TIE_MAX   ARGV[6] (unused)
 -- ARGV[7] day board EXPIREAT   ARGV[8] week board EXPIREAT
 -- ARGV[9] ARGV[10] ARGV[11] the tie's field in KEYS[10], KEYS[11], KEYS[12]   ARGV[12] submission id
+-- KEYS[15], ARGV[13] (only with the archive on) outbox stream and its cap: a `submission.scored`
+-- entry carries the processed record, the gain, its tie seq and the user's counters after it
 -- Returns {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
 -- username} (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
 -- {"failed"} when it was marked failed; {"missing"} (no submission or profile); {"mismatch"}
@@ -107,10 +109,11 @@ end
 
 local before_member = member_on(KEYS[4])
 local rank_before = before_member and redis.call('ZREVRANK', KEYS[4], before_member)
-local rank_after, changed = rank_before, false
+local rank_after, changed, seq = rank_before, false, 0
 if gain > 0 then  -- no gain, no board changes: rank and top 10 stay as they are
   local top_before = redis.call('ZREVRANGE', KEYS[4], 0, 9)
-  local tie = tie_of(redis.call('INCR', KEYS[13]), tonumber(ARGV[5]))
+  seq = redis.call('INCR', KEYS[13])
+  local tie = tie_of(seq, tonumber(ARGV[5]))
   -- The global board holds total_score (a user dropped as inactive comes back whole).
   set_points(KEYS[4], tie, function(_) return total end)
   set_points(KEYS[5], tie, function(points) return points + gain end)
@@ -139,6 +142,17 @@ if redis.call('HINCRBY', KEYS[9], version, -1) <= 0 then
   if redis.call('HGET', KEYS[7], 'version') ~= version then
     redis.call('HDEL', KEYS[8], version)
   end
+end
+if KEYS[15] then
+  local c = redis.call('HMGET', KEYS[1], 'created_at', 'created_ms')
+  local solved = redis.call('HGET', KEYS[3], 'quizzes_solved')
+  local data = cjson.encode({id = redis.call('HGET', KEYS[1], 'id'), user_id = uid, quiz_id = ARGV[2],
+    quiz_version = tonumber(version), answers = s[5], score = score, max_score = max_score,
+    correct = correct, correct_mask = table.concat(mask, ','), created_at = c[1],
+    created_ms = c[2], processed_at = ARGV[4], scored_at = tonumber(ARGV[3]), gain = gain, seq = string.format('%.0f', seq),
+    best = math.max(score, tonumber(best or '0')), total_score = total,
+    quizzes_solved = tonumber(solved)})
+  redis.call('XADD', KEYS[15], 'MAXLEN', '~', ARGV[13], '*', 'type', 'submission.scored', 'data', data)
 end
 rank_before = rank_before and rank_before + 1 or ''
 rank_after = rank_after and rank_after + 1 or ''

@@ -1,0 +1,30 @@
+"""How accounts' outbox entries reach PostgreSQL (config/archiver.py runs these)."""
+from __future__ import annotations
+
+from config.archiver import Handler
+
+_UPSERT_USER = """
+INSERT INTO accounts_user (id, username, username_lower, password, role, created_at, total_score, quizzes_solved)
+VALUES (%s, %s, %s, %s, %s, %s, 0, 0)
+ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, username_lower = EXCLUDED.username_lower,
+    password = EXCLUDED.password, created_at = EXCLUDED.created_at
+"""
+_SET_ROLE = "UPDATE accounts_user SET role = %s WHERE id = %s"
+
+
+def users_write(cursor, rows: list[dict]) -> None:
+    """Upsert registered users by id (a repeat changes nothing)."""
+    cursor.executemany(_UPSERT_USER, [
+        (r["id"], r["username"], r["username"].lower(), r["password"], r["role"], r["created_at"]) for r in rows
+    ])
+
+
+def roles_write(cursor, rows: list[dict]) -> None:
+    """Apply role changes in stream order."""
+    cursor.executemany(_SET_ROLE, [(r["role"], r["id"]) for r in rows])
+
+
+HANDLERS = {
+    "user.registered": Handler(write=users_write),
+    "user.role": Handler(write=roles_write),
+}

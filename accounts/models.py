@@ -1,0 +1,20 @@
+"""The PostgreSQL mirror of accounts (only with DATABASE_URL): written by the archiver, read by rebuild_redis."""
+from __future__ import annotations
+
+from django.db import models
+
+
+class User(models.Model):
+    """A registered user: the profile mirror and the password hash (so logins survive a rebuild)."""
+
+    id = models.CharField(primary_key=True, max_length=16)
+    username = models.CharField(max_length=32)
+    username_lower = models.CharField(max_length=32, unique=True)
+    password = models.CharField(max_length=256)
+    role = models.CharField(max_length=16, default="user")
+    created_at = models.DateTimeField()
+    total_score = models.BigIntegerField(default=0)
+    quizzes_solved = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "accounts_user"

@@ -1,0 +1,147 @@
+"""Restore Redis from the PostgreSQL record after a total loss (`manage.py rebuild_redis`).
+
+Quizzes with their current answer keys, then users in batches: profile, password hash, name
+indexes, best per quiz, and their global, daily and weekly board entries, each user in one
+script (quizzes/lua/player_restore.lua). Board members are built as scoring builds them
+(leaderboard/encoding.py) from the gain and the tie counter value recorded with each
+submission, and the counter is set past the highest, so ranks and their tie order come back
+as they were and later changes order after them. Idempotent; never over a live profile
+or a newer quiz version unless forced. Not restored: sessions (log in again), idempotency
+keys (24 h), submissions (read from PostgreSQL), queued submissions never scored.
+"""
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Callable
+
+from django.db import connection
+
+from accounts import keys as account_keys
+from config.redis import LuaScript, redis_client
+from leaderboard import encoding
+from leaderboard import keys as board_keys
+from quizzes import keys
+from quizzes.services import iso
+
+_LUA = Path(__file__).parent / "lua"
+_player_restore = LuaScript(_LUA / "player_restore.lua")
+_quiz_restore = LuaScript(_LUA / "quiz_restore.lua")
+
+BATCH = 500
+# Period boards live at most 8 days past their week (leaderboard/keys.py): older gains are moot.
+PERIOD_LOOKBACK_DAYS = 16
+
+
+@dataclass
+class Report:
+    quizzes: int = 0
+    quizzes_skipped: int = 0
+    users: int = 0
+    users_skipped: int = 0
+    name_conflicts: list[str] = field(default_factory=list)
+
+
+def rebuild_redis(*, force: bool = False, now: datetime | None = None,
+                  progress: Callable[[str], None] = lambda _line: None) -> Report:
+    """Restore quizzes, then users with their scores and boards; report what was done."""
+    now = now or datetime.now(timezone.utc)
+    report = Report()
+    _quizzes_restore(report, force)
+    progress(f"quizzes: {report.quizzes} restored, {report.quizzes_skipped} already current")
+    periods = _period_points(now)
+    last_gain = _last_gain_seqs()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, username, role, created_at, password, total_score, quizzes_solved FROM accounts_user ORDER BY id"
+        )
+        while rows := cursor.fetchmany(BATCH):
+            _users_restore(rows, report, force, periods, last_gain, now)
+            progress(f"users: {report.users} restored, {report.users_skipped} skipped")
+    return report
+
+
+def _quizzes_restore(report: Report, force: bool) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT q.id, q.title, q.version, q.questions, q.shape, q.question_count, q.max_score, q.created_at,
+                   q.created_ms, q.updated_at, v.answer_key
+            FROM quizzes_quiz q JOIN quizzes_quiz_version v ON v.quiz_id = q.id AND v.version = q.version
+            WHERE q.deleted_at IS NULL
+        """)
+        rows = cursor.fetchall()
+    pipe = redis_client().pipeline(transaction=False)
+    for qid, title, version, questions, shape, count, max_score, created, created_ms, updated, answer_key in rows:
+        fields = {"id": qid, "title": title, "version": version, "question_count": count, "max_score": max_score,
+                  "shape": shape, "questions": questions, "created_at": iso(created), "updated_at": iso(updated)}
+        _quiz_restore(
+            keys=[keys.quiz(qid), keys.quizzes_index(), keys.quiz_versions(qid)],
+            args=["1" if force else "0", qid, version, created_ms or int(created.timestamp() * 1000), answer_key,
+                  *[item for pair in fields.items() for item in pair]],
+            client=pipe,
+        )
+    for restored in pipe.execute() if rows else []:
+        report.quizzes += restored == 1
+        report.quizzes_skipped += restored != 1
+
+
+def _last_gain_seqs() -> dict[str, int]:
+    """The tie counter value of each user's last gain (the global board's tie order)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT user_id, max(seq) FROM quizzes_submission WHERE gain > 0 GROUP BY user_id")
+        return dict(cursor.fetchall())
+
+
+def _period_points(now: datetime) -> dict[str, dict[str, list[int]]]:
+    """user id -> {period board key: [points, last gain's seq, EXPIREAT]} for boards alive at `now`."""
+    since = int((now - timedelta(days=PERIOD_LOOKBACK_DAYS)).timestamp())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT user_id, scored_at, gain, seq FROM quizzes_submission WHERE gain > 0 AND scored_at >= %s",
+                       [since])
+        rows = cursor.fetchall()
+    points: dict[str, dict[str, list[int]]] = defaultdict(dict)
+    for user_id, scored_at, gain, seq in rows:
+        at = datetime.fromtimestamp(scored_at, tz=timezone.utc)
+        for period in ("day", "week"):
+            expires_at = board_keys.board_expires_at(period, at)
+            if expires_at <= now.timestamp():
+                continue
+            held = points[user_id].setdefault(board_keys.board(period, at), [0, 0, expires_at])
+            held[0] += gain
+            held[1] = max(held[1], seq)
+    return points
+
+
+def _users_restore(rows, report: Report, force: bool, periods, last_gain, now: datetime) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT user_id, quiz_id, best FROM quizzes_quiz_best WHERE user_id = ANY(%s)", [[r[0] for r in rows]])
+        best: dict[str, dict[str, int]] = defaultdict(dict)
+        for uid, qid, score in cursor.fetchall():
+            best[uid][qid] = score
+    pipe = redis_client().pipeline(transaction=False)
+    for uid, username, role, created, password, total, solved in rows:
+        boards: list[tuple[str, int, int, int | None]] = []  # board, points, seq, EXPIREAT
+        if uid in last_gain and total > 0:
+            boards.append((board_keys.board("all"), total, last_gain[uid], None))
+        boards += [(board, p, seq, expires) for board, (p, seq, expires) in sorted(periods.get(uid, {}).items())]
+        board_keys_args, board_args = [], []
+        for board, points, seq, expires in boards:
+            ties, tie_field = board_keys.board_tie_ref(board, uid)
+            board_keys_args += [board, ties]
+            tie = encoding.member(uid, seq).partition(":")[0]
+            board_args += [points, tie, tie_field, "" if expires is None else expires]
+        _player_restore(
+            keys=[account_keys.user_profile(uid), account_keys.user_password(uid), account_keys.users_by_name(),
+                  account_keys.users_names(), keys.user_best(uid), board_keys.tie_sequence(), *board_keys_args],
+            args=["1" if force else "0", uid, username, username.lower(), total, solved, iso(created), role,
+                  password, json.dumps(best.get(uid) or {}), max((b[2] for b in boards), default=0), *board_args],
+            client=pipe,
+        )
+    for (uid, *_), restored in zip(rows, pipe.execute()):
+        report.users += restored == 1
+        report.users_skipped += restored != 1
+        if restored == -1:
+            report.name_conflicts.append(uid)
