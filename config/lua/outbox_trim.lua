@@ -4,9 +4,10 @@
 -- ARGV[1..] every group that must exist before anything is trimmed (settings.OUTBOX_GROUPS), so
 -- that a group deployed later still finds every entry written before it first ran
 -- Returns the number of entries removed; 0 while a group of ARGV is missing.
--- A group is done with every entry below its oldest pending one, or, with none pending, below
--- its last delivered one (kept, harmlessly). Entries older than the smallest of those are gone
--- from every group's view; XTRIM MINID removes them (exact, not ~, so the figure is honest).
+-- A group is done with every entry below its oldest pending one, or, with none pending, with
+-- every entry up to its last delivered one. Entries below the smallest of those bounds are gone
+-- from every group's view; XTRIM MINID removes them (exact, not ~, so the figure is honest), and
+-- a Stream every group has finished is left empty.
 local groups = redis.call('XINFO', 'GROUPS', KEYS[1])
 local present = {}
 for _, group in ipairs(groups) do
@@ -39,7 +40,8 @@ for _, group in ipairs(groups) do
   for i = 1, #group, 2 do
     info[group[i]] = group[i + 1]
   end
-  local keep = info['last-delivered-id']
+  local ms, seq = string.match(info['last-delivered-id'], '^(%d+)-(%d+)$')
+  local keep = ms .. '-' .. string.format('%d', tonumber(seq) + 1)
   if tonumber(info['pending']) > 0 then
     keep = redis.call('XPENDING', KEYS[1], info['name'])[2]
   end
