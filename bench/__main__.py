@@ -2,7 +2,8 @@
 
     .venv/bin/python -m bench                 # everything (under 10 minutes on 2 cores)
     .venv/bin/python -m bench --only http     # some sections: http, servers, roundtrips, scale,
-                                              # submissions, worker, ws, ratelimit, archive
+                                              # submissions, worker, ws, ratelimit, replicas,
+                                              # archive
     .venv/bin/python -m bench --quick         # shorter runs, for trying the harness
 
 The table (figure, value, baseline, ratio, target) is written to bench/RESULTS.md as well.
@@ -20,11 +21,14 @@ from bench.common import PrivateRedis, load_average, setup_django
 from bench.http_load import GENERATOR
 from bench.report import RESULTS, Report
 
-SECTIONS = ["roundtrips", "http", "servers", "scale", "submissions", "worker", "ws", "ratelimit", "archive"]
+SECTIONS = [
+    "roundtrips", "http", "servers", "scale", "submissions", "worker", "ws", "ratelimit", "replicas", "archive",
+]
 EXTERNAL = {
     "worker": "bench.worker_throughput",
     "ws": "bench.ws_fanout",
     "ratelimit": "bench.ratelimit_cost",
+    "replicas": "bench.replicas_ack",
     "archive": "bench.archive",
 }
 

@@ -35,6 +35,7 @@ from typing import Callable
 
 import redis
 import redis.exceptions
+import redis.sentinel
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
@@ -142,7 +143,13 @@ class FanoutChannelLayer(RedisPubSubChannelLayer):
             clients = self._sync_clients[1]
             if shard not in clients:
                 host = dict(self._sync_hosts[shard])
-                clients[shard] = redis.Redis.from_url(host.pop("address"), **host)
+                if "master_name" in host:
+                    # A Sentinel role (CHANNELS_REDIS_URL): redis-py's own Sentinel support, as
+                    # channels_redis uses redis.asyncio's for the async side.
+                    sentinel = redis.sentinel.Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs"))
+                    clients[shard] = sentinel.master_for(host.pop("master_name"), **host)
+                else:
+                    clients[shard] = redis.Redis.from_url(host.pop("address"), **host)
             return clients[shard]
 
     async def receive(self, channel: str) -> dict:

@@ -1,4 +1,4 @@
-"""`GET /api/v1/health`: Redis reachability, the score queue's jobs, live workers.
+"""`GET /api/v1/health`: each Redis role's reachability, the score queue's jobs, live workers, the archive.
 
 Read without RQ's registry cleanup (RQ's `count` on its registries runs `cleanup()`, which runs
 failure callbacks): a health probe must only read, in one round trip after the PING.
@@ -15,9 +15,12 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 from rq.utils import utcparse
 
+from config.exceptions import REDIS_DOWN, ServiceUnavailable
 from config.outbox import outbox_backlog
-from config.redis import redis_client
+from config.redis import redis_client, role_client
 from quizzes import keys as quiz_keys
+
+ROLES = ("data", "queue", "channels", "cache")
 
 # A worker heartbeats at every wake-up of its blocking dequeue (10 s with config.worker's
 # WORKER_TTL) and at the start and end of each job (a score job times out at 10 s); one that has
@@ -37,33 +40,66 @@ def live_workers(client, queue_name: str, *, now: float | None = None) -> int:
         beats = pipe.execute()
     return sum(
         1 for beat, death in beats
-        if beat and not death and now - utcparse(beat).timestamp() <= LIVE_WORKER_SECONDS
+        if beat and not death and now - utcparse(_text(beat)).timestamp() <= LIVE_WORKER_SECONDS
     )
 
 
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else value  # RQ's own client answers bytes
+
+
+def roles_status() -> dict[str, str]:
+    """PING each role's Redis once (roles on one address share the answer): "ok" or "unreachable"."""
+    answers: dict[object, str] = {}
+    status = {}
+    for role in ROLES:
+        address = settings.REDIS_ROLES[role]
+        if address not in answers:
+            try:
+                role_client(role).ping()
+                answers[address] = "ok"
+            except REDIS_DOWN:
+                if role == "data":
+                    raise  # the data store itself: the plain 503 of a Redis outage
+                answers[address] = "unreachable"
+        status[role] = answers[address]
+    return status
+
+
 def health_status() -> dict:
-    """Return the health document; raises redis errors when Redis is unreachable."""
+    """Return the health document; raises when a role's Redis is unreachable (503)."""
+    roles = roles_status()
+    down = sorted(role for role, answer in roles.items() if answer != "ok")
+    if down:
+        raise ServiceUnavailable(
+            f"Redis unreachable for: {', '.join(down)}; try again shortly.", details={"roles": roles},
+        )
     client = redis_client()
-    client.ping()
+    # RQ's keys are on the queue role; with it on the data Redis, one pipeline reads everything.
+    shared = settings.REDIS_ROLES["queue"] == settings.REDIS_ROLES["data"]
+    rq_client = client if shared else role_client("queue")
     name = settings.SCORE_QUEUE
     now = time.time()
     overdue_ms = int((now - settings.SCORE_RESCUE_AFTER_SECONDS) * 1000)
-    with client.pipeline(transaction=False) as pipe:
+    with rq_client.pipeline(transaction=False) as pipe:
         pipe.llen(quiz_keys.rq_queue(name))
         pipe.zcard(quiz_keys.rq_started(name))
         pipe.zcount(quiz_keys.rq_started(name), "-inf", now)  # lease over: the worker is gone
         pipe.zcard(quiz_keys.rq_failed(name))
-        pipe.zcount(quiz_keys.submissions_queued(), "-inf", overdue_ms)
-        pipe.get(quiz_keys.submissions_rescued())
-        queued, started, abandoned, failed, stuck, rescued = pipe.execute()
+        data_pipe = pipe if shared else client.pipeline(transaction=False)
+        data_pipe.zcount(quiz_keys.submissions_queued(), "-inf", overdue_ms)
+        data_pipe.get(quiz_keys.submissions_rescued())
+        replies = pipe.execute() + ([] if shared else data_pipe.execute())
+    queued, started, abandoned, failed, stuck, rescued = replies
     body = {
         "status": "ok",
         "redis": "ok",
+        "roles": roles,
         "queue": {
             "name": name, "queued": queued, "started": started, "abandoned": abandoned,
             "failed": failed, "stuck": stuck, "rescued": int(rescued or 0),
         },
-        "workers": live_workers(client, name, now=now),
+        "workers": live_workers(rq_client, name, now=now),
     }
     if settings.ARCHIVE_ENABLED:
         body["archive"] = archive_status()
@@ -84,6 +120,13 @@ def archive_status() -> dict:
         connection.close()
         database = "unreachable"
     return {"database": database, **outbox_backlog(group=GROUP)}
+
+
+class RedisRolesOut(serializers.Serializer):
+    data = serializers.CharField(help_text="REDIS_URL: users, sessions, quizzes, boards, limits, events.")
+    queue = serializers.CharField(help_text="QUEUE_REDIS_URL: RQ.")
+    channels = serializers.CharField(help_text="CHANNELS_REDIS_URL: the Channels layer.")
+    cache = serializers.CharField(help_text="CACHE_REDIS_URL: results cache and browser sessions.")
 
 
 class QueueOut(serializers.Serializer):
@@ -110,6 +153,7 @@ class ArchiveOut(serializers.Serializer):
 class HealthOut(serializers.Serializer):
     status = serializers.CharField()
     redis = serializers.CharField()
+    roles = RedisRolesOut()
     queue = QueueOut()
     workers = serializers.IntegerField(help_text="Live workers on the score queue.")
     archive = ArchiveOut(required=False, help_text="Only with DATABASE_URL set.")

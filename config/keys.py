@@ -1,4 +1,9 @@
-"""The project-wide key prefix; each app's `keys.py` builds its own keys on top of it."""
+"""The project-wide key prefix; each app's `keys.py` builds its own keys on top of it.
+
+| key       | type   | TTL                                       | contents                                        |
+|-----------|--------|-------------------------------------------|-------------------------------------------------|
+| qb:outbox | stream | none; trimmed once every group is done, capped at OUTBOX_MAXLEN | entries `type`, `data` (JSON), read by consumer groups (config/outbox.py) |
+"""
 from __future__ import annotations
 
 import hashlib

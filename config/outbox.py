@@ -1,26 +1,50 @@
-"""The outbox Stream: what scripts append, and a small generic consumer-group reader.
+"""The outbox Stream: what scripts append, and one consumer-group reader for every group.
 
-Writers pass `outbox_script_args()` to the scripts that change records: with the archive off
-they get no extra key and append nothing, so Redis-only memory is unchanged. Readers are
-consumer groups (`archive` here); each reads its own pending entries first (a reader that died
-mid-batch gets them again), then new ones, and acknowledges after its side effects commit.
-Entries are `{type, data}` with `data` JSON. `outbox_trim` drops what every group has read
-and acknowledged, so the Stream holds only the backlog; the XADD cap bounds it in an outage.
+Scripts append entries (`type`, JSON `data`) to `config.keys.outbox_stream()` in the same
+atomic step as the change they describe: the accept script's `submission.accepted` when the
+queue has its own Redis (settings.SUBMISSIONS_VIA_OUTBOX), and the record scripts' entries
+only with the archive on (`outbox_script_args()`; with it off they get no extra key, so
+Redis-only memory is unchanged). Each reader is a consumer group: `relay` moves score jobs to
+the queue's Redis (handlers, `run`), `archive` writes batches to PostgreSQL (`read`, `ack`).
+
+A group delivers each entry to one of its consumers; an entry is acknowledged (XACK) only
+after its side effects are done, so a consumer that dies mid-way leaves it pending: it reads
+its own pending entries first, and another consumer takes a dead one's over with XAUTOCLAIM
+once they have been idle `claim_idle_ms`. Handlers must therefore be idempotent: an entry may
+be handled more than once, never zero times (while it is in the Stream: see OUTBOX_MAXLEN).
+
+`outbox_trim` (lua/outbox_trim.lua) drops, in one step, what every group has read and
+acknowledged, so the Stream holds only the backlog; nothing is trimmed while a group named in
+settings.OUTBOX_GROUPS does not exist yet, so a newly deployed group reads from the start.
+`XADD MAXLEN ~ OUTBOX_MAXLEN` is only the safety cap for a reader that stays away.
 Hand-written because redis-py has the Stream commands but no consumer loop, and none of the
-stack's libraries (RQ, channels-redis) reads a Stream; it stays small and generic so that any
-other reader of this outbox (a relay) can use it too.
+stack's libraries (RQ, channels-redis) reads a Stream.
 """
 from __future__ import annotations
 
 import json
+import logging
+import os
+import socket
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
 
+import redis
 import redis.exceptions
 from django.conf import settings
 
 from config.keys import outbox_stream
-from config.redis import redis_client
+from config.redis import LuaScript, redis_client
+
+_trim = LuaScript(Path(__file__).parent / "lua" / "outbox_trim.lua")
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[dict, str], None]  # (data, entry id)
+REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 @dataclass(frozen=True)
@@ -31,57 +55,76 @@ class Entry:
 
 
 def outbox_script_args() -> tuple[list[str], list]:
-    """The outbox key and cap to append to a script's KEYS and ARGV; empty when the archive is off."""
+    """The outbox key and cap to append to a record script's KEYS and ARGV; empty when the archive is off."""
     if not settings.ARCHIVE_ENABLED:
         return [], []
-    return [outbox_stream()], [settings.OUTBOX_STREAM_MAXLEN]
+    return [outbox_stream()], [settings.OUTBOX_MAXLEN]
 
 
 def outbox_append(pipe, *, type: str, data: dict) -> None:
-    """Queue an outbox entry on a MULTI pipeline (for writes that are not scripts)."""
+    """Queue an archive outbox entry on a MULTI pipeline (for writes that are not scripts)."""
     if settings.ARCHIVE_ENABLED:
         pipe.xadd(
             outbox_stream(), {"type": type, "data": json.dumps(data, separators=(",", ":"))},
-            maxlen=settings.OUTBOX_STREAM_MAXLEN, approximate=True,
+            maxlen=settings.OUTBOX_MAXLEN, approximate=True,
         )
 
 
-def _entries(reply) -> list[Entry]:
-    out = []
-    for _stream, rows in reply or []:
-        for entry_id, fields in rows:
-            if fields:  # a pending entry trimmed away by the cap comes back empty
-                out.append(Entry(entry_id, fields.get("type", ""), json.loads(fields.get("data") or "{}")))
-    return out
+def consumer_name() -> str:
+    """A name unique to this process (host and pid), as consumer names must be."""
+    return f"{socket.gethostname()}-{os.getpid()}"
 
 
 class OutboxReader:
-    """One consumer of one consumer group on the outbox Stream."""
+    """One consumer of one group on the outbox Stream."""
 
-    def __init__(self, *, group: str, consumer: str, client=None) -> None:
-        self.group, self.consumer = group, consumer
-        self.stream = outbox_stream()
+    def __init__(
+        self, *, group: str, consumer: str | None = None, client: redis.Redis | None = None,
+        handlers: dict[str, Handler] | None = None, batch: int = 100, block_ms: int = 500,
+        claim_idle_ms: int = 30_000, trim_seconds: float = 10.0,
+    ) -> None:
         self.client = client or redis_client()
+        self.stream = outbox_stream()
+        self.group = group
+        self.consumer = consumer or consumer_name()
+        self.handlers = handlers or {}
+        self.batch = batch
+        self.block_ms = block_ms  # below the socket timeout, so an idle read is not a timeout
+        self.claim_idle_ms = claim_idle_ms
+        self.trim_seconds = trim_seconds
+        self._group_ready = False
+        self._trimmed_at = 0.0
 
     def ensure_group(self) -> None:
-        """Create the group at the start of the Stream (so nothing already appended is skipped)."""
+        """Create the group at the Stream's start (MKSTREAM), so no entry written before is skipped."""
         try:
             self.client.xgroup_create(self.stream, self.group, id="0", mkstream=True)
         except redis.exceptions.ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
+        self._group_ready = True
 
-    def read(self, *, count: int, block_ms: int) -> list[Entry]:
-        """Return this consumer's unacknowledged entries, else up to `count` new ones."""
-        pending = self.client.xreadgroup(self.group, self.consumer, {self.stream: "0"}, count=count)
-        entries = _entries(pending)
-        stale = [row[0] for _s, rows in pending or [] for row in rows if not row[1]]
-        if stale:
-            self.client.xack(self.stream, self.group, *stale)
-        if entries:
-            return entries
-        fresh = self.client.xreadgroup(self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms)
-        return _entries(fresh)
+    def read(self, *, count: int, block_ms: int | None) -> list[Entry]:
+        """Return this consumer's pending entries, else a dead consumer's, else up to `count` new ones."""
+        mine = self.client.xreadgroup(self.group, self.consumer, {self.stream: "0"}, count=count)
+        rows = mine[0][1] if mine else []
+        self._ack_trimmed(rows)
+        if not rows or not any(fields for _, fields in rows):
+            _, claimed, *_ = self.client.xautoclaim(
+                self.stream, self.group, self.consumer, self.claim_idle_ms, "0-0", count=count,
+            )
+            self._ack_trimmed(claimed)
+            rows = claimed
+        if not any(fields for _, fields in rows):
+            fresh = self.client.xreadgroup(self.group, self.consumer, {self.stream: ">"}, count=count, block=block_ms)
+            rows = fresh[0][1] if fresh else []
+        return [_entry(entry_id, fields) for entry_id, fields in rows if fields]
+
+    def _ack_trimmed(self, rows) -> None:
+        # A pending entry the cap trimmed away comes back without fields: nothing left to act on.
+        gone = [entry_id for entry_id, fields in rows if not fields]
+        if gone:
+            self.client.xack(self.stream, self.group, *gone)
 
     def ack(self, ids: list[str], pipe=None) -> None:
         """Acknowledge entries (queued on `pipe` when given, to share its MULTI)."""
@@ -92,8 +135,77 @@ class OutboxReader:
         """Entries not yet acknowledged by this group, and the age in seconds of the oldest one."""
         return outbox_backlog(group=self.group, client=self.client)
 
+    def trim(self) -> int:
+        """Remove the entries every group is done with; return how many went."""
+        self._trimmed_at = time.monotonic()
+        return outbox_trim(client=self.client)
 
-def outbox_backlog(*, group: str, client=None) -> dict:
+    def run_once(self) -> int:
+        """Handle one batch with the handlers (blocking up to block_ms for new entries); return its size."""
+        if not self._group_ready:
+            self.ensure_group()
+        try:
+            entries = self.read(count=self.batch, block_ms=self.block_ms)
+        except redis.exceptions.ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+            self._group_ready = False  # the Stream was deleted (e.g. FLUSHALL): create it again
+            return 0
+        done = []
+        try:
+            for entry in entries:
+                self._dispatch(entry)
+                done.append(entry.id)
+        finally:
+            self.ack(done)
+        if time.monotonic() - self._trimmed_at >= self.trim_seconds:
+            self.trim()
+        return len(done)
+
+    def _dispatch(self, entry: Entry) -> None:
+        handler = self.handlers.get(entry.type)
+        if handler is None:
+            return  # another group's type
+        if entry.data is None:
+            logger.error("outbox entry %s (%s) has malformed data; skipped", entry.id, entry.type)
+            return
+        handler(entry.data, entry.id)
+
+    def run(self, stop: threading.Event) -> None:
+        """Read until `stop` is set, waiting out Redis outages and failing handlers."""
+        wait = 0.1
+        while not stop.is_set():
+            try:
+                self.run_once()
+                wait = 0.1
+            except Exception as exc:  # noqa: BLE001 - the entry stays pending and is retried
+                level = logging.WARNING if isinstance(exc, REDIS_DOWN) else logging.ERROR
+                logger.log(level, "outbox group %s: %s: %s; retrying in %.1f s", self.group,
+                           type(exc).__name__, exc, wait, exc_info=level == logging.ERROR)
+                stop.wait(wait)
+                wait = min(wait * 2, 5.0)
+
+
+def _entry(entry_id, fields: dict) -> Entry:
+    fields = {_text(k): _text(v) for k, v in fields.items()}
+    try:
+        data = json.loads(fields.get("data") or "{}")
+    except ValueError:
+        data = None
+    return Entry(_text(entry_id), fields.get("type", ""), data)
+
+
+def outbox_trim(*, client: redis.Redis | None = None) -> int:
+    """Drop the entries every group has read and acknowledged, atomically; return how many went."""
+    try:
+        return int(_trim(keys=[outbox_stream()], args=list(settings.OUTBOX_GROUPS), client=client or redis_client()))
+    except redis.exceptions.ResponseError as exc:
+        if "no such key" in str(exc).lower():
+            return 0
+        raise
+
+
+def outbox_backlog(*, group: str, client: redis.Redis | None = None) -> dict:
     """Unacknowledged entries of `group` (pending plus unread) and the oldest one's age (s)."""
     client = client or redis_client()
     stream = outbox_stream()
@@ -117,35 +229,16 @@ def outbox_backlog(*, group: str, client=None) -> dict:
     return {"backlog": pending["pending"] + int(lag), "oldest_age_seconds": _age(oldest)}
 
 
-def outbox_trim(*, client=None) -> None:
-    """Drop entries every group has read and acknowledged (XTRIM MINID)."""
-    client = client or redis_client()
-    stream = outbox_stream()
-    try:
-        groups = client.xinfo_groups(stream)
-    except redis.exceptions.ResponseError:
-        return
-    if not groups:
-        return
-    floor = None
-    for info in groups:
-        pending = client.xpending(stream, info["name"])
-        needed = pending["min"] if pending["pending"] else _next_id(info["last-delivered-id"])
-        floor = needed if floor is None or _id_key(needed) < _id_key(floor) else floor
-    client.xtrim(stream, minid=floor, approximate=False)
-
-
 def _id_key(entry_id: str) -> tuple[int, int]:
     ms, _, seq = entry_id.partition("-")
     return int(ms), int(seq or 0)
-
-
-def _next_id(entry_id: str) -> str:
-    ms, seq = _id_key(entry_id)
-    return f"{ms}-{seq + 1}"
 
 
 def _age(entry_id: str | None) -> float:
     if entry_id is None:
         return 0.0
     return round(max(0.0, time.time() - _id_key(entry_id)[0] / 1000), 3)
+
+
+def _text(value) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

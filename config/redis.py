@@ -15,11 +15,15 @@ import django_redis.pool
 import redis
 import redis.exceptions
 import redis.asyncio as aredis
+import redis.asyncio.sentinel as aredis_sentinel
+import redis.sentinel
 from django.conf import settings
 from django_redis import get_redis_connection
 from redis.asyncio.retry import Retry as AsyncRetry
 from redis.backoff import ExponentialBackoff
 from redis.commands.core import AsyncScript, Script
+
+from config.env import parse_redis_url
 
 DATA_ALIAS = "data"
 _lock = threading.Lock()
@@ -34,7 +38,7 @@ _client: redis.Redis | None = None
 _async_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-class ConnectionFactory(django_redis.pool.ConnectionFactory):
+class _PoolPerOptions:
     """Keep one pool per alias configuration, where django-redis 7 keeps one per URL.
 
     Upstream keys its process-wide pools by URL alone (jazzband/django-redis#685), so the
@@ -63,6 +67,14 @@ class ConnectionFactory(django_redis.pool.ConnectionFactory):
             for _, pool in cls._pools_by_options.values():
                 pool.disconnect()
             cls._pools_by_options.clear()
+
+
+class ConnectionFactory(_PoolPerOptions, django_redis.pool.ConnectionFactory):
+    """django-redis's factory for a plain `redis://` role, one pool per alias configuration."""
+
+
+class SentinelConnectionFactory(_PoolPerOptions, django_redis.pool.SentinelConnectionFactory):
+    """django-redis's Sentinel factory (the pool asks the Sentinels for the primary), one pool per alias."""
 
 
 def redis_client() -> redis.Redis:
@@ -106,13 +118,64 @@ def async_redis_client() -> aredis.Redis:
         # asyncio connections take their retry policy from the pool's connection kwargs, not
         # from the client: without it a pooled connection left stale by a Redis restart fails
         # its first command instead of reconnecting.
-        pool = aredis.BlockingConnectionPool.from_url(
-            settings.REDIS_URL,
-            retry=_async_retry(),
-            retry_on_error=[redis.exceptions.ConnectionError],
-            **_async_options(),
-        )
+        address = parse_redis_url(settings.REDIS_URL)
+        if address.is_sentinel:
+            # redis.asyncio's own Sentinel support: the pool asks the Sentinels for the primary
+            # on every new connection, so a failover needs no restart. Its pool is not blocking.
+            options = _async_options()
+            options.pop("timeout")
+            sentinel = aredis_sentinel.Sentinel(
+                list(address.sentinels),
+                sentinel_kwargs={
+                    "socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
+                    "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT,
+                },
+            )
+            pool = aredis_sentinel.SentinelConnectionPool(
+                address.master_name, sentinel, db=address.db, password=address.password,
+                retry=_async_retry(), retry_on_error=[redis.exceptions.ConnectionError], **options,
+            )
+        else:
+            pool = aredis.BlockingConnectionPool.from_url(
+                settings.REDIS_URL,
+                retry=_async_retry(),
+                retry_on_error=[redis.exceptions.ConnectionError],
+                **_async_options(),
+            )
         client = _async_clients[loop] = aredis.Redis(connection_pool=pool, retry=_async_retry())
+    return client
+
+
+_role_clients: dict[str, redis.Redis] = {}
+
+
+def role_client(role: str) -> redis.Redis:
+    """Return a sync client of a role's Redis (settings.REDIS_ROLES), through the library that owns it.
+
+    data and cache are django-redis aliases, queue is django-rq's connection; the channels role
+    has only asyncio clients (channels_redis), so its sync client for health checks is built
+    here from the same address, with redis-py's Sentinel when the role is one.
+    """
+    if role == "data":
+        return redis_client()
+    if role == "cache":
+        return get_redis_connection("default")
+    client = _role_clients.get(role)
+    if client is None and role == "queue":
+        import django_rq
+
+        # Kept: django-rq builds a new client (and, for Sentinel, a new Sentinel) per call.
+        client = _role_clients.setdefault(role, django_rq.get_connection(settings.SCORE_QUEUE))
+    if client is None:
+        address = settings.REDIS_ROLES[role]
+        timeouts = {"socket_timeout": settings.REDIS_SOCKET_TIMEOUT,
+                    "socket_connect_timeout": settings.REDIS_CONNECT_TIMEOUT}
+        if address.is_sentinel:
+            sentinel = redis.sentinel.Sentinel(list(address.sentinels), sentinel_kwargs=timeouts, **timeouts)
+            client = sentinel.master_for(address.master_name, db=address.db, password=address.password)
+        else:
+            client = redis.Redis.from_url(address.url, **timeouts)
+        client = _role_clients.setdefault(role, client)
     return client
 
 
@@ -124,6 +187,7 @@ def reset_clients() -> None:
     with _lock:
         _client = None
         _async_clients.clear()
+        _role_clients.clear()
         ConnectionFactory.drop_pools()
         # This thread's django-redis backends still hold clients on the dropped pools.
         for alias in settings.CACHES:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_float, env_int, env_list, env_str
+from config.env import env_bool, env_float, env_int, env_list, env_str, parse_redis_url
 from config.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -111,16 +111,48 @@ X_FRAME_OPTIONS = "DENY"
 SILENCED_SYSTEM_CHECKS = [] if SECURE_SSL_REDIRECT else ["security.W008"]
 
 # --- Redis ------------------------------------------------------------------------------------
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# One Redis per role, each defaulting to REDIS_URL; any may be a Sentinel address
+# (redis+sentinel://host:port,host:port/<master_name>/<db>, parsed by config.env.parse_redis_url).
+REDIS_URL = env_str("REDIS_URL", "") or "redis://127.0.0.1:6379/0"  # data: users, sessions, quizzes, boards, limits, events
+QUEUE_REDIS_URL = env_str("QUEUE_REDIS_URL", "") or REDIS_URL  # RQ's queues, jobs and registries
+CHANNELS_REDIS_URL = env_str("CHANNELS_REDIS_URL", "") or REDIS_URL  # the Channels layer
+CACHE_REDIS_URL = env_str("CACHE_REDIS_URL", "") or REDIS_URL  # results cache, browser sessions (may be allkeys-lru)
+REDIS_ROLES = {
+    "data": parse_redis_url(REDIS_URL, name="REDIS_URL"),
+    "queue": parse_redis_url(QUEUE_REDIS_URL, name="QUEUE_REDIS_URL"),
+    "channels": parse_redis_url(CHANNELS_REDIS_URL, name="CHANNELS_REDIS_URL"),
+    "cache": parse_redis_url(CACHE_REDIS_URL, name="CACHE_REDIS_URL"),
+}
 REDIS_KEY_PREFIX = env_str("REDIS_KEY_PREFIX", "qb")
 # Short timeouts so a dead or paused Redis turns into a quick 503, not a hung request.
 REDIS_SOCKET_TIMEOUT = env_float("REDIS_SOCKET_TIMEOUT", 1.0)
 REDIS_CONNECT_TIMEOUT = env_float("REDIS_CONNECT_TIMEOUT", 0.5)
 REDIS_MAX_CONNECTIONS = env_int("REDIS_MAX_CONNECTIONS", 100)
+# A 202 (and a score job's announcement) waits until this many replicas hold the write (WAIT on
+# the same connection), else 503; 0 answers once the primary has it. The wait is capped below
+# the socket timeout so a missing replica is a 503, not a client timeout.
+REDIS_MIN_REPLICAS_ACK = env_int("REDIS_MIN_REPLICAS_ACK", 0)
+REDIS_REPLICAS_ACK_TIMEOUT_MS = env_int("REDIS_REPLICAS_ACK_TIMEOUT_MS", 500)
+if REDIS_MIN_REPLICAS_ACK and REDIS_REPLICAS_ACK_TIMEOUT_MS >= REDIS_SOCKET_TIMEOUT * 1000:
+    raise ImproperlyConfigured("REDIS_REPLICAS_ACK_TIMEOUT_MS must be below REDIS_SOCKET_TIMEOUT.")
+# The accept script enqueues the score job itself when the queue lives with the data (one
+# atomic step); on separate Redis servers it appends to the data store's outbox Stream and the
+# `relay` process moves the job over (quizzes/relay.py). 1 forces the outbox on one Redis too.
+SUBMISSIONS_VIA_OUTBOX = env_bool("SUBMISSIONS_VIA_OUTBOX", REDIS_ROLES["queue"] != REDIS_ROLES["data"])
+# Outbox entries kept (XADD MAXLEN ~), for every group. Redis trims past it whether or not a
+# group has read an entry, so it is sized for a day's outage of the archive's PostgreSQL at 23
+# records/s (about 1 GB), and hours of a stopped relay (README: the outbox).
+OUTBOX_MAXLEN = env_int("OUTBOX_MAXLEN", 2_000_000)
+# Every consumer group of the outbox: entries are trimmed only once all of them exist and are
+# done. `relay` when the queue has its own Redis, `archive` with the archive on.
+OUTBOX_GROUPS = [*(["relay"] if SUBMISSIONS_VIA_OUTBOX else []), *(["archive"] if ARCHIVE_ENABLED else [])]
+# What the `relay` consumer group does with each outbox entry type (config/outbox.py).
+OUTBOX_RELAY_HANDLERS = {"submission.accepted": "quizzes.relay.submission_accepted"}
 
 # django-redis serves every sync Redis client (config/redis.py). Both aliases share one set of
-# pool options; they differ only in replies. "default" is Django's cache (bytes, pickled values);
-# "data" is the raw client services and selectors use (text replies). Its cache API is not used.
+# pool options; they differ in replies and role. "default" is Django's cache (bytes, pickled
+# values) on the cache role; "data" is the raw client services and selectors use (text replies)
+# on the data role. Its cache API is not used.
 _REDIS_POOL_OPTIONS = {
     # Pools are keyed by each alias's options, not by URL alone (see config.redis.ConnectionFactory).
     "CONNECTION_FACTORY": "config.redis.ConnectionFactory",
@@ -151,28 +183,70 @@ def _redis_pool_kwargs(*, text: bool) -> dict:
     }
 
 
+def _sentinel_kwargs() -> dict:
+    return {"socket_timeout": REDIS_SOCKET_TIMEOUT, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT}
+
+
+def _django_redis_alias(address, *, key_prefix: str, text: bool) -> dict:
+    """A django-redis cache alias for one role: a plain URL, or django-redis's Sentinel factory."""
+    options = {**_REDIS_POOL_OPTIONS, "CONNECTION_POOL_KWARGS": _redis_pool_kwargs(text=text)}
+    if address.is_sentinel:
+        # django-redis's SentinelConnectionFactory and redis-py's SentinelConnectionPool (not
+        # blocking: it takes no `timeout`). The client stays DefaultClient on the primary only:
+        # SentinelClient would send reads to a replica at random, and a session written a
+        # moment ago could then be missing.
+        options.update(
+            CONNECTION_FACTORY="config.redis.SentinelConnectionFactory",
+            CONNECTION_POOL_CLASS="redis.sentinel.SentinelConnectionPool",
+            SENTINELS=list(address.sentinels),
+            SENTINEL_KWARGS=_sentinel_kwargs(),
+        )
+        options["CONNECTION_POOL_KWARGS"].pop("timeout")
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": address.location,
+        "KEY_PREFIX": key_prefix,
+        "OPTIONS": options,
+    }
+
+
 CACHES = {
-    "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": f"{REDIS_KEY_PREFIX}:cache",
-        "OPTIONS": {**_REDIS_POOL_OPTIONS, "CONNECTION_POOL_KWARGS": _redis_pool_kwargs(text=False)},
-    },
-    "data": {
-        "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": f"{REDIS_KEY_PREFIX}:cache-data",
-        "OPTIONS": {**_REDIS_POOL_OPTIONS, "CONNECTION_POOL_KWARGS": _redis_pool_kwargs(text=True)},
-    },
+    "default": _django_redis_alias(REDIS_ROLES["cache"], key_prefix=f"{REDIS_KEY_PREFIX}:cache", text=False),
+    "data": _django_redis_alias(REDIS_ROLES["data"], key_prefix=f"{REDIS_KEY_PREFIX}:cache-data", text=True),
 }
+
+
+def _channels_host(address) -> dict:
+    """One channels_redis host entry for a role: a URL, or the Sentinels of its primary."""
+    timeouts = {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT, "socket_timeout": REDIS_SOCKET_TIMEOUT}
+    if not address.is_sentinel:
+        return {"address": address.url, **timeouts}
+    # channels_redis builds redis.asyncio's SentinelConnectionPool from these.
+    return {
+        "sentinels": list(address.sentinels), "master_name": address.master_name, "db": address.db,
+        "password": address.password, "sentinel_kwargs": _sentinel_kwargs(), **timeouts,
+    }
+
+
+def _rq_connection(address) -> dict:
+    if not address.is_sentinel:
+        return {"URL": address.url}
+    # django-rq builds redis-py's Sentinel(...).master_for(...) from these.
+    return {
+        "SENTINELS": list(address.sentinels), "MASTER_NAME": address.master_name, "DB": address.db,
+        "PASSWORD": address.password, "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+        "CONNECTION_KWARGS": {"socket_connect_timeout": REDIS_CONNECT_TIMEOUT},
+        "SENTINEL_KWARGS": _sentinel_kwargs(),
+    }
+
 
 SCORE_QUEUE = env_str("SCORE_QUEUE", "scores")
 # A score job takes milliseconds; its worker holds it for this + 10 s (config/worker.py), after
 # which RQ's maintenance retries the job of a worker that died.
 SCORE_JOB_TIMEOUT_SECONDS = env_int("SCORE_JOB_TIMEOUT_SECONDS", 10)
 RQ_QUEUES = {
-    SCORE_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": SCORE_JOB_TIMEOUT_SECONDS},
-    "maintenance": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600},
+    SCORE_QUEUE: {**_rq_connection(REDIS_ROLES["queue"]), "DEFAULT_TIMEOUT": SCORE_JOB_TIMEOUT_SECONDS},
+    "maintenance": {**_rq_connection(REDIS_ROLES["queue"]), "DEFAULT_TIMEOUT": 3600},
 }
 RQ_SHOW_ADMIN_LINK = False
 
@@ -241,8 +315,7 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "config.channel_layer.FanoutChannelLayer",
         "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
-                       "socket_timeout": REDIS_SOCKET_TIMEOUT}],
+            "hosts": [_channels_host(REDIS_ROLES["channels"])],
             "prefix": f"{REDIS_KEY_PREFIX}:ch:",
             "capacity": WS_QUEUE_MAX,
         },
@@ -255,10 +328,9 @@ CHANNEL_LAYERS = {
 # and when the `scheduler` process enqueues it (cron syntax, UTC; default: hourly at :17).
 INACTIVE_SWEEP_BATCH = env_int("INACTIVE_SWEEP_BATCH", 500)
 INACTIVE_SWEEP_CRON = env_str("INACTIVE_SWEEP_CRON", "17 * * * *")
-# The archive (quizzes/archive.py, config/outbox.py): outbox entries kept while unarchived (a
-# day's outage at 23 records/s, about 1 GB: see the README), entries per archiver transaction, and how long
-# a processed submission's hash stays in Redis once it is in PostgreSQL.
-OUTBOX_STREAM_MAXLEN = env_int("OUTBOX_STREAM_MAXLEN", 2_000_000)
+# The archive (quizzes/archive.py, config/outbox.py; its outbox cap is OUTBOX_MAXLEN): entries
+# per archiver transaction, and how long a processed submission's hash stays in Redis once it is
+# in PostgreSQL.
 ARCHIVE_BATCH = env_int("ARCHIVE_BATCH", 500)
 ARCHIVE_CONSUMER = env_str("ARCHIVE_CONSUMER", "archiver-1")
 SUBMISSION_REDIS_SECONDS = env_int("SUBMISSION_REDIS_SECONDS", 7 * 24 * 60 * 60)

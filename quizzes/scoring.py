@@ -18,6 +18,7 @@ from rq.utils import utcformat
 from accounts import keys as account_keys
 from config.outbox import outbox_script_args
 from config.redis import LuaScript, redis_client
+from config.replication import ReplicasNotAcknowledged, acknowledged, replicas_required
 from leaderboard import encoding
 from leaderboard import keys as board_keys
 from quizzes import keys
@@ -68,19 +69,28 @@ def submission_score(
     outbox_keys, outbox_args = outbox_script_args()
     boards = [board_keys.board("all"), board_keys.board("day", now), board_keys.board("week", now)]
     refs = [board_keys.board_tie_ref(board, user_id) for board in boards]
-    reply = _score_apply(
-        keys=[
-            keys.submission(submission_id), keys.user_best(user_id), account_keys.user_profile(user_id),
-            *boards, keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id),
-            *(ref for ref, _ in refs), board_keys.tie_sequence(), keys.submissions_queued(), *outbox_keys,
-        ],
-        args=[
-            user_id, quiz_id, int(now.timestamp()), iso(now), encoding.TIE_MAX, "",
-            board_keys.board_expires_at("day", now), board_keys.board_expires_at("week", now),
-            *(field for _, field in refs), submission_id,
-            *outbox_args,
-        ],
-    )
+    script_keys = [
+        keys.submission(submission_id), keys.user_best(user_id), account_keys.user_profile(user_id),
+        *boards, keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id),
+        *(ref for ref, _ in refs), board_keys.tie_sequence(), keys.submissions_queued(), *outbox_keys,
+    ]
+    args = [
+        user_id, quiz_id, int(now.timestamp()), iso(now), encoding.TIE_MAX, "",
+        board_keys.board_expires_at("day", now), board_keys.board_expires_at("week", now),
+        *(field for _, field in refs), submission_id, *outbox_args,
+    ]
+    if replicas_required():
+        # Announce only what the replicas hold. Short of them this raises a transient error and
+        # RQ retries the job, which then finds the score applied (no double score) and, like any
+        # run that did not apply it, announces nothing: events stay at most once.
+        try:
+            (reply,) = acknowledged(redis_client(), lambda pipe: _score_apply(keys=script_keys, args=args, client=pipe))
+        except ReplicasNotAcknowledged as short:
+            if short.replies[0][0] == "applied":
+                raise
+            reply = short.replies[0]  # this run wrote nothing: nothing to wait for
+    else:
+        reply = _score_apply(keys=script_keys, args=args)
     outcome = reply[0]
     if outcome in ("duplicate", "failed"):
         return None
@@ -119,6 +129,12 @@ class Reconciled:
 
 def submissions_rescue(*, older_than_seconds: float, now: datetime | None = None) -> Reconciled:
     """Re-enqueue submissions queued longer than `older_than_seconds` whose job RQ no longer holds."""
+    if settings.REDIS_ROLES["queue"] != settings.REDIS_ROLES["data"]:
+        # The rescue script reads the submission and RQ's registries in one atomic step, which
+        # needs both in one Redis. With the queue on its own Redis, jobs arrive through the
+        # outbox relay instead (no entry is dropped while it is in the Stream), and stuck
+        # submissions show in health's `stuck`; the rescue does not run.
+        return Reconciled(checked=0)
     now = now or datetime.now(timezone.utc)
     client = redis_client()
     cutoff_ms = int((now.timestamp() - older_than_seconds) * 1000)

@@ -19,9 +19,10 @@ from rq.queue import Queue
 from rq.utils import now as rq_now
 
 from config.exceptions import ApplicationError, Conflict, IdempotencyMismatch, NotFound
-from config.keys import digest
+from config.keys import digest, outbox_stream
 from config.outbox import outbox_append, outbox_script_args
 from config.redis import LuaScript, redis_client
+from config.replication import acknowledged, replicas_required
 from quizzes import keys, selectors
 from ratelimit.limiters import LimitResult
 
@@ -174,26 +175,33 @@ def submission_create(
         keys.submission(submission_id),
         keys.quiz_submissions(quiz_id),
         keys.quiz_pending(quiz_id),
-        keys.rq_job(submission_id),
-        keys.rq_queue(settings.SCORE_QUEUE),
-        keys.rq_queues(),
-        keys.submissions_queued(),
     ]
+    job = {"submission_id": submission_id, "quiz_id": quiz_id, "user_id": user_id}
+    if settings.SUBMISSIONS_VIA_OUTBOX:
+        script_keys.append(outbox_stream())
+        mode_args = ["outbox", settings.OUTBOX_MAXLEN]
+    else:
+        script_keys += [keys.rq_job(submission_id), keys.rq_queue(settings.SCORE_QUEUE), keys.rq_queues()]
+        mode_args = ["rq", *score_job_fields(**job)]
+    script_keys.append(keys.submissions_queued())
     if idempotency_key is not None:
         script_keys.append(keys.idempotency(user_id, idempotency_key))
     if quota is not None:
         script_keys.append(quota.key)
     request_digest = digest(json.dumps({"quiz_id": quiz_id, "answers": answers}, separators=(",", ":")))
-    reply = _submission_accept(
-        keys=script_keys,
-        args=[
-            submission_id, user_id, quiz_id, ",".join(map(str, answers)), iso(now),
-            int(now.timestamp() * 1000), request_digest, settings.IDEMPOTENCY_KEY_SECONDS,
-            "1" if replay_only else "0",
-            quota.algorithm if quota is not None else "", quota.attempt_id if quota is not None else "",
-            *score_job_fields(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id),
-        ],
-    )
+    args = [
+        submission_id, user_id, quiz_id, ",".join(map(str, answers)), iso(now),
+        int(now.timestamp() * 1000), request_digest, settings.IDEMPOTENCY_KEY_SECONDS,
+        "1" if replay_only else "0",
+        quota.algorithm if quota is not None else "", quota.attempt_id if quota is not None else "",
+        *mode_args,
+    ]
+    if replicas_required():
+        # The 202 waits for the replicas; a replay waits too, so a retry after a 503 answers 202
+        # only once the first write is safe.
+        (reply,) = acknowledged(redis_client(), lambda pipe: _submission_accept(keys=script_keys, args=args, client=pipe))
+    else:
+        reply = _submission_accept(keys=script_keys, args=args)
     accepted = _accepted(reply)
     if accepted.replayed:
         current = selectors.submission_get(submission_id=accepted.id, user_id=user_id)

@@ -25,7 +25,7 @@ from accounts.tasks import inactive_users_cleanup
 from tests.processes import ROOT, process_env
 from tests.quizzes.conftest import RIGHT, quiz_body
 
-KEY_MODULES = ("accounts.keys", "quizzes.keys", "ratelimit.keys", "leaderboard.keys")
+KEY_MODULES = ("config.keys", "accounts.keys", "quizzes.keys", "ratelimit.keys", "leaderboard.keys")
 # RQ's own long-lived structures (rq.queue, rq.registry, rq.worker_registration, rq.cron).
 RQ_PERMANENT = (
     r"rq:queues", r"rq:queue:[^:]+", r"rq:workers", r"rq:workers:[^:]+",

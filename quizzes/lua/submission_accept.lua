@@ -1,10 +1,14 @@
 -- Accept a submission in one round trip: Idempotency-Key check, validation against the current
--- quiz, the submission record, and the RQ score job (written as rq's Queue.enqueue_job does:
--- job hash, RPUSH of its id on the queue list, SADD of the queue to rq:queues).
+-- quiz, the submission record, and its score job: either the RQ job itself (written as rq's
+-- Queue.enqueue_job does: job hash, RPUSH of its id on the queue list, SADD of the queue to
+-- rq:queues), when the queue lives in this Redis; or an outbox entry (type
+-- submission.accepted) that the relay moves to the queue's Redis.
 -- KEYS[1] quiz hash   KEYS[2] submission hash   KEYS[3] quiz submissions zset
--- KEYS[4] quiz pending hash   KEYS[5] rq job hash   KEYS[6] rq queue list   KEYS[7] rq:queues set
--- KEYS[8] queued-submissions index zset (read by the reconciler)
--- KEYS[9] (only with an Idempotency-Key) idempotency string
+-- KEYS[4] quiz pending hash
+-- "rq" mode:     KEYS[5] rq job hash   KEYS[6] rq queue list   KEYS[7] rq:queues set
+--                KEYS[8] queued-submissions index zset (read by the reconciler)
+-- "outbox" mode: KEYS[5] outbox stream   KEYS[6] queued-submissions index zset
+-- KEYS[next] (only with an Idempotency-Key) idempotency string
 -- KEYS[last] (only when ARGV[10] is not "") the caller's rate-limit key for submissions
 -- ARGV[1] submission id (also the job id)   ARGV[2] user id   ARGV[3] quiz id
 -- ARGV[4] answers, comma-separated choice indexes   ARGV[5] created_at (ISO-8601)
@@ -12,7 +16,9 @@
 -- ARGV[9] "1": replays only (the caller is over its rate limit; anything new is refused)
 -- ARGV[10] the limiter's algorithm ("sliding" | "fixed" | "": nothing to give back)
 -- ARGV[11] what that limiter's admission took: the sliding log's entry, or the fixed window start
--- ARGV[12..] job hash field, value pairs (from rq's Job.to_dict)
+-- ARGV[12] mode: "rq" or "outbox"
+-- "rq" mode:     ARGV[13..] job hash field, value pairs (from rq's Job.to_dict)
+-- "outbox" mode: ARGV[13] outbox MAXLEN (approximate)
 -- Anything but "queued" gives the rate-limit slot back in this same step: a replay, a
 -- mismatch or a rejected submission is no new attempt (API.md).
 -- Returns {"queued", id, version} | {"replay", first id} | {"mismatch"} | {"not_found"}
@@ -21,9 +27,11 @@ local limiter = nil
 if ARGV[10] ~= '' then
   limiter = KEYS[#KEYS]
 end
+local outbox = ARGV[12] == 'outbox'
+local last_fixed = outbox and 6 or 8  -- the queued-submissions index
 local idem = nil
-if #KEYS - (limiter and 1 or 0) >= 9 then
-  idem = KEYS[9]
+if #KEYS - (limiter and 1 or 0) > last_fixed then
+  idem = KEYS[last_fixed + 1]
 end
 
 -- The same rules as ratelimit/limiters.py's release (ZREM; fixed_window_release.lua).
@@ -44,6 +52,13 @@ if idem then
   if seen then
     local digest, first = string.match(seen, '^(%S+) (%S+)$')
     if digest == ARGV[7] then
+      -- A write that changes nothing (the same TTL), so that a WAIT after this script covers
+      -- the first submission too: the replication stream keeps order, and WAIT counts only
+      -- this connection's writes.
+      local ttl = redis.call('PTTL', idem)
+      if ttl > 0 then
+        redis.call('PEXPIRE', idem, ttl)
+      end
       return give_back('replay', first)
     end
     return give_back('mismatch')
@@ -79,13 +94,18 @@ redis.call('HSET', KEYS[2], 'id', ARGV[1], 'user_id', ARGV[2], 'quiz_id', ARGV[3
   'quiz_version', version, 'answers', ARGV[4], 'status', 'queued',
   'created_at', ARGV[5], 'created_ms', ARGV[6])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
-redis.call('ZADD', KEYS[8], ARGV[6], ARGV[1])
+redis.call('ZADD', KEYS[last_fixed], ARGV[6], ARGV[1])
 -- Pins this version's answer key until the submission is scored (see quiz_update.lua).
 redis.call('HINCRBY', KEYS[4], version, 1)
 if idem then
   redis.call('SET', idem, ARGV[7] .. ' ' .. ARGV[1], 'EX', ARGV[8])
 end
-redis.call('HSET', KEYS[5], unpack(ARGV, 12))
-redis.call('RPUSH', KEYS[6], ARGV[1])
-redis.call('SADD', KEYS[7], KEYS[6])
+if outbox then
+  local data = cjson.encode({submission_id = ARGV[1], quiz_id = ARGV[3], user_id = ARGV[2]})
+  redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[13], '*', 'type', 'submission.accepted', 'data', data)
+else
+  redis.call('HSET', KEYS[5], unpack(ARGV, 13))
+  redis.call('RPUSH', KEYS[6], ARGV[1])
+  redis.call('SADD', KEYS[7], KEYS[6])
+end
 return {'queued', ARGV[1], version}
