@@ -29,7 +29,7 @@ manage: $(STAMP)
 redis-url: $(STAMP)
 	@$(BIN)/python -c 'from config.devenv import dev_env_read; print(dev_env_read().get("REDIS_URL", ""))'
 
-# `make test` is the whole suite (9-11 minutes on 2 busy cores). The tests that kill and restart real
+# `make test` is the whole suite (about 8 minutes on 2 cores; 11-13 when they are busy). The tests that kill and restart real
 # processes (workers, Redis) or soak the system also run apart: `make test-faults`; the rest
 # alone is `make test-fast`.
 SLOW_TESTS := tests/faults tests/soak tests/archive/test_archiver_faults.py
