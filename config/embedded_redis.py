@@ -45,6 +45,8 @@ def redis_info(port: int) -> dict | None:
     """Return INFO server of a Redis on 127.0.0.1:`port`, or None (nothing there, or no Redis)."""
     import redis
 
+    # A one-off probe of whatever listens on the port, made by the launcher before Django (and so
+    # django-redis) is configured: the app's own clients all come from django-redis.
     client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5, socket_connect_timeout=0.5)
     try:
         return client.info("server")
