@@ -21,6 +21,11 @@ Lua scripts that write boards build members the same way (quizzes/lua/score_appl
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+# The same rule in Lua, prepended to every script that writes a board member (tie_of).
+TIE_LUA = Path(__file__).resolve().parent / "lua" / "tie.lua"
+
 TIE_WIDTH = 11
 TIE_MAX = 2**53 - 1
 MAX_POINTS = 2**53 - 1

@@ -15,8 +15,8 @@ from config.redis import LuaScript, redis_client
 from leaderboard import encoding, keys
 
 _LUA = Path(__file__).parent / "lua"
-_board_put = LuaScript(_LUA / "board_put.lua")
-_board_migrate = LuaScript(_LUA / "board_migrate.lua")
+_board_put = LuaScript(_LUA / "board_put.lua", library=encoding.TIE_LUA)
+_board_migrate = LuaScript(_LUA / "board_migrate.lua", library=encoding.TIE_LUA)
 MIGRATE_BATCH = 500
 
 

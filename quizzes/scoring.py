@@ -25,7 +25,7 @@ from quizzes import keys
 from quizzes.services import score_job_fields, iso
 
 _LUA = Path(__file__).parent / "lua"
-_score_apply = LuaScript(_LUA / "score_apply.lua")
+_score_apply = LuaScript(_LUA / "score_apply.lua", library=encoding.TIE_LUA)
 _submission_fail = LuaScript(_LUA / "submission_fail.lua")
 _submission_rescue = LuaScript(_LUA / "submission_rescue.lua")
 # Oldest candidates checked per pass. Each check is one script that scans the queue list (LPOS):

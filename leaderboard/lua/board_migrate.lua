@@ -8,16 +8,7 @@
 -- ARGV[1] TIE_MAX; then per entry: ARGV[4i-2] kind ("board" | "evicted"), ARGV[4i-1] user id,
 -- ARGV[4i] points, ARGV[4i+1] the tie's field
 -- Returns the number of entries converted.
--- A tie is TIE_MAX - seq in 11 base-32 digits (0-9a-v sort like their values): see encoding.py.
-local function tie_of(seq, tie_max)
-  local v, digits = tie_max - seq, {}
-  for i = 11, 1, -1 do
-    local d = v % 32
-    digits[i] = string.sub('0123456789abcdefghijklmnopqrstuv', d + 1, d + 1)
-    v = (v - d) / 32
-  end
-  return table.concat(digits)
-end
+-- tie_of(seq, tie_max) comes from leaderboard/lua/tie.lua, loaded before this script.
 local tie_max, converted = tonumber(ARGV[1]), 0
 local function next_tie()
   return tie_of(redis.call('INCR', KEYS[1]), tie_max)

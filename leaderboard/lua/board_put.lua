@@ -6,16 +6,7 @@
 -- ARGV[1] EXPIREAT for KEYS[1] and KEYS[3] ("" = none)   ARGV[2] TIE_MAX
 -- ARGV[3 ..] user id, points, tie field triples
 -- Returns the number of users written.
--- A tie is TIE_MAX - seq in 11 base-32 digits (0-9a-v sort like their values): see encoding.py.
-local function tie_of(seq, tie_max)
-  local v, digits = tie_max - seq, {}
-  for i = 11, 1, -1 do
-    local d = v % 32
-    digits[i] = string.sub('0123456789abcdefghijklmnopqrstuv', d + 1, d + 1)
-    v = (v - d) / 32
-  end
-  return table.concat(digits)
-end
+-- tie_of(seq, tie_max) comes from leaderboard/lua/tie.lua, loaded before this script.
 local tie_max, n = tonumber(ARGV[2]), 0
 for i = 3, #ARGV, 3 do
   n = n + 1

@@ -75,16 +75,7 @@ local total = redis.call('HINCRBY', KEYS[3], 'total_score', gain)
 -- A board member is "<tie>:<uid>" (leaderboard/encoding.py): the tie is this change's number
 -- from one counter, so equal points rank in the order Redis applied them, at any rate. The
 -- score is the points themselves: exact up to 2^53 - 1. '%.0f' avoids Lua's %.14g.
--- A tie is TIE_MAX - seq in 11 base-32 digits (0-9a-v sort like their values): see encoding.py.
-local function tie_of(seq, tie_max)
-  local v, digits = tie_max - seq, {}
-  for i = 11, 1, -1 do
-    local d = v % 32
-    digits[i] = string.sub('0123456789abcdefghijklmnopqrstuv', d + 1, d + 1)
-    v = (v - d) / 32
-  end
-  return table.concat(digits)
-end
+-- tie_of(seq, tie_max) comes from leaderboard/lua/tie.lua, loaded before this script.
 local refs = {[KEYS[4]] = {KEYS[10], ARGV[9]}, [KEYS[5]] = {KEYS[11], ARGV[10]}, [KEYS[6]] = {KEYS[12], ARGV[11]}}
 local function uid_of(member)
   return string.match(member, ':(.*)$')
