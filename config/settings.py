@@ -292,7 +292,8 @@ RESULTS_WAIT_SECONDS = env_float("RESULTS_WAIT_SECONDS", 2.0)
 SCORE_JOB_RETRY_INTERVALS = [int(s) for s in env_list("SCORE_JOB_RETRY_INTERVALS", ["2", "10", "30"])]
 # The reconciler (quizzes.tasks.submissions_reconcile, run by the scheduler every
 # SCORE_RECONCILE_EVERY_SECONDS) re-enqueues a submission still queued this long after it was
-# accepted whose score job is in no RQ queue or registry.
+# accepted whose score job is in no RQ queue or registry, or sits in the scheduled or started
+# registry this long past its due time or lease (nothing in RQ is attending to it).
 SCORE_RESCUE_AFTER_SECONDS = env_int("SCORE_RESCUE_AFTER_SECONDS", 30)
 SCORE_RECONCILE_EVERY_SECONDS = env_int("SCORE_RECONCILE_EVERY_SECONDS", 15)
 # (end of quizzes)

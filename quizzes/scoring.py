@@ -128,7 +128,12 @@ class Reconciled:
 
 
 def submissions_rescue(*, older_than_seconds: float, now: datetime | None = None) -> Reconciled:
-    """Re-enqueue submissions queued longer than `older_than_seconds` whose job RQ no longer holds."""
+    """Re-enqueue submissions queued longer than `older_than_seconds` whose job RQ no longer holds.
+
+    A job RQ still holds counts only while RQ is expected to act on it: a scheduled retry or a
+    started lease more than `older_than_seconds` past its time is one that no scheduler or
+    maintenance pass is attending to, and it is re-enqueued too.
+    """
     if settings.REDIS_ROLES["queue"] != settings.REDIS_ROLES["data"]:
         # The rescue script reads the submission and RQ's registries in one atomic step, which
         # needs both in one Redis. With the queue on its own Redis, jobs arrive through the
@@ -159,7 +164,7 @@ def submissions_rescue(*, older_than_seconds: float, now: datetime | None = None
                 keys.rq_scheduled(queue), keys.rq_failed(queue), keys.rq_queues(),
                 keys.submissions_rescued(),
             ],
-            args=[submission_id, utcformat(now), *job_fields],
+            args=[submission_id, utcformat(now), now.timestamp(), older_than_seconds, *job_fields],
         )
         if outcome == "rescued":
             result.rescued.append(submission_id)

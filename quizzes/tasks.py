@@ -33,6 +33,14 @@ TRANSIENT = (
     JobTimeoutException,
     AbandonedJobError,
 )
+# Of those, the ones that say nothing about the submission: Redis was away, or the worker
+# died. They never fail it, however often they recur: with RQ's retries used up the job ends
+# in RQ's failed registry, and the reconciler enqueues it again while its submission is queued.
+NEVER_FINAL = (
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    AbandonedJobError,
+)
 
 
 def submission_score(*, submission_id: str, quiz_id: str, user_id: str) -> bool:
@@ -61,6 +69,10 @@ def submission_score_failed(job: Job, connection, exc_type, exc_value, traceback
     if issubclass(exc_type, TRANSIENT) and job.retries_left:
         if issubclass(exc_type, AbandonedJobError):
             _retry_at_once(job)
+        return
+    if issubclass(exc_type, NEVER_FINAL):
+        logger.warning("score job %s: %s with no retries left; the reconciler will enqueue it again",
+                       job.id, exc_type.__name__)
         return
     # RQ retries any exception while retries are left; a permanent one must not wait through
     # every backoff first. This callback runs just before RQ decides, on the same Job object.
@@ -107,7 +119,7 @@ def _reason(exc_type, exc_value) -> str:
     """A reason fit for the submission's owner; the traceback stays in RQ's failed registry."""
     if issubclass(exc_type, scoring.ScoringError):
         return str(exc_value)
-    if issubclass(exc_type, TRANSIENT):
-        return "Scoring kept failing on a temporary error; it was given up after retries."
+    if issubclass(exc_type, TRANSIENT):  # of those that reach here, only a job over its time limit
+        return "Scoring kept running past its time limit; it was given up after retries."
     logger.error("score job failed: %s: %s", exc_type.__name__, exc_value)
     return "Scoring failed on an internal error."

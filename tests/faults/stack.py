@@ -171,5 +171,27 @@ def wait_all_processed(client, submission_ids, *, timeout: float, poll: float = 
         if not pending:
             return time.time()
         if time.monotonic() >= deadline:
-            raise AssertionError(f"{len(pending)} of {len(ids)} submissions not processed, e.g. {pending[:3]}")
+            raise AssertionError(
+                f"{len(pending)} of {len(ids)} submissions not processed; "
+                + "; ".join(where_is(client, sid) for sid in pending[:3])
+            )
         time.sleep(poll)
+
+
+def where_is(client, submission_id: str, queue: str = "scores") -> str:
+    """A stuck submission's state and where RQ holds its job, for a failure message."""
+    sub = client.hgetall(quiz_keys.submission(submission_id))
+    job = client.hmget(quiz_keys.rq_job(submission_id), "status", "retries_left", "retry_intervals")
+    started = [e for e in client.zrange(quiz_keys.rq_started(queue), 0, -1) if e.startswith(submission_id)]
+    places = {
+        "queue": client.lpos(quiz_keys.rq_queue(queue), submission_id) is not None,
+        "intermediate": client.lpos(quiz_keys.rq_intermediate(queue), submission_id) is not None,
+        "started": bool(started),
+        "scheduled": client.zscore(quiz_keys.rq_scheduled(queue), submission_id) is not None,
+        "failed": client.zscore(quiz_keys.rq_failed(queue), submission_id) is not None,
+        "finished": client.zscore(quiz_keys.rq_finished(queue), submission_id) is not None,
+        "queued index": client.zscore(quiz_keys.submissions_queued(), submission_id) is not None,
+    }
+    return (f"{submission_id}: submission status={sub.get('status')} reason={sub.get('reason')!r}; "
+            f"job status={job[0]} retries_left={job[1]} intervals={job[2]}; "
+            f"in {[name for name, there in places.items() if there] or 'nothing'}")

@@ -37,6 +37,7 @@ def test_a_submission_whose_job_was_lost_is_rescued_and_scored_once(quiz, player
 
 
 def test_a_job_rq_still_holds_is_left_alone(quiz, player, score_queue, redis):
+    at = later()
     _, client = player()
     waiting = submit(client, quiz["id"], RIGHT).json()["id"]  # in the queue list
     popped = submit(client, quiz["id"], RIGHT).json()["id"]
@@ -44,14 +45,37 @@ def test_a_job_rq_still_holds_is_left_alone(quiz, player, score_queue, redis):
     redis.rpush(score_queue.intermediate_queue_key, popped)  # popped by a live worker (BLMOVE)
     started = submit(client, quiz["id"], RIGHT).json()["id"]
     redis.lrem(score_queue.key, 0, started)
-    redis.zadd(score_queue.started_job_registry.key, {f"{started}:exec1": 0})  # running
+    redis.zadd(score_queue.started_job_registry.key, {f"{started}:exec1": at.timestamp() + 20})  # running
     scheduled = submit(client, quiz["id"], RIGHT).json()["id"]
     redis.lrem(score_queue.key, 0, scheduled)
-    redis.zadd(score_queue.scheduled_job_registry.key, {scheduled: 0})  # waiting out a backoff
+    redis.zadd(score_queue.scheduled_job_registry.key, {scheduled: at.timestamp() + 2})  # waiting out a backoff
 
-    result = scoring.submissions_rescue(older_than_seconds=30, now=later())
+    result = scoring.submissions_rescue(older_than_seconds=30, now=at)
     assert (result.checked, result.held, result.rescued) == (4, 4, [])
     assert score_queue.job_ids == [waiting] and not redis.exists(keys.submissions_rescued())
+
+
+def test_a_job_rq_stopped_attending_to_is_rescued(quiz, player, run_worker, score_queue, redis):
+    """A retry long overdue (no scheduler running) or a lease long expired (no maintenance pass)."""
+    at = later()
+    _, client = player()
+    overdue = submit(client, quiz["id"], RIGHT).json()["id"]
+    redis.lrem(score_queue.key, 0, overdue)
+    redis.zadd(score_queue.scheduled_job_registry.key, {overdue: at.timestamp() - 31})
+    abandoned = submit(client, quiz["id"], RIGHT).json()["id"]
+    redis.lrem(score_queue.key, 0, abandoned)
+    redis.zadd(score_queue.started_job_registry.key, {f"{abandoned}:exec1": at.timestamp() - 31})
+    due = submit(client, quiz["id"], RIGHT).json()["id"]  # within the grace: RQ may still act
+    redis.lrem(score_queue.key, 0, due)
+    redis.zadd(score_queue.scheduled_job_registry.key, {due: at.timestamp() - 29})
+
+    result = scoring.submissions_rescue(older_than_seconds=30, now=at)
+    assert sorted(result.rescued) == sorted([overdue, abandoned]) and result.held == 1
+    assert redis.zrange(score_queue.scheduled_job_registry.key, 0, -1) == [due]
+    assert redis.zcard(score_queue.started_job_registry.key) == 0  # no second retry by maintenance
+    assert run_worker()
+    for submission_id in (overdue, abandoned):
+        assert client.get(f"/api/v1/submissions/{submission_id}").json()["status"] == "processed"
 
 
 def test_recent_submissions_are_not_checked(quiz, player, score_queue, redis):

@@ -4,9 +4,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 
 import redis.exceptions
 from rq.job import Job
+from rq.timeouts import JobTimeoutException
 
 from quizzes import keys, scoring
 from tests.processes import ROOT, process_env
@@ -79,18 +81,41 @@ def test_retries_wait_their_backoff(quiz, player, run_worker, score_queue, monke
 
 
 def test_exhausted_retries_end_as_failed(quiz, player, run_worker, score_queue, settings, monkeypatch):
+    """A job that keeps running past its time limit is given up once RQ's retries are spent."""
     settings.SCORE_JOB_RETRY_INTERVALS = [0]
     _, client = player()
     submission_id = submit(client, quiz["id"], RIGHT).json()["id"]
+
+    def too_slow(**kwargs):
+        raise JobTimeoutException("Task exceeded maximum timeout value (10 seconds)")
+
+    monkeypatch.setattr(scoring, "submission_score", too_slow)
+    run_worker()
+    body = _status(client, submission_id)
+    assert body["status"] == "failed" and "time limit" in body["reason"]
+    assert score_queue.failed_job_registry.get_job_ids() == [submission_id]
+
+
+def test_redis_errors_never_fail_a_submission(quiz, player, run_worker, score_queue, settings, monkeypatch):
+    """Redis errors past RQ's retries leave the submission queued; the reconciler gets it scored."""
+    settings.SCORE_JOB_RETRY_INTERVALS = [0]
+    _, client = player()
+    submission_id = submit(client, quiz["id"], RIGHT).json()["id"]
+    real_score = scoring.submission_score
 
     def down(**kwargs):
         raise redis.exceptions.ConnectionError("gone")
 
     monkeypatch.setattr(scoring, "submission_score", down)
     run_worker()
-    body = _status(client, submission_id)
-    assert body["status"] == "failed" and "temporary error" in body["reason"]
+    assert _status(client, submission_id)["status"] == "queued"
     assert score_queue.failed_job_registry.get_job_ids() == [submission_id]
+
+    monkeypatch.setattr(scoring, "submission_score", real_score)  # Redis is back
+    later = datetime.now(timezone.utc) + timedelta(minutes=5)
+    assert scoring.submissions_rescue(older_than_seconds=30, now=later).rescued == [submission_id]
+    run_worker()
+    assert _status(client, submission_id)["score"] == 35
 
 
 def test_permanent_failure_is_failed_at_once_with_a_reason(quiz, player, run_worker, score_queue, redis):
