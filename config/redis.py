@@ -216,11 +216,11 @@ class LuaScript:
     (Redis caches the compiled script by its SHA either way) and keep the pipeline one round trip.
     """
 
-    def __init__(self, path: Path, *, library: Path | None = None) -> None:
+    def __init__(self, path: Path, *, library: Path | tuple[Path, ...] | None = None) -> None:
         self.path = path
-        # A `.lua` file of shared local functions sent ahead of the script's own text, so a rule
+        # `.lua` files of shared local functions sent ahead of the script's own text, so a rule
         # several scripts need is written once (Redis scripts cannot include one another).
-        self.library = library
+        self.libraries: tuple[Path, ...] = library if isinstance(library, tuple) else (library,) if library else ()
         self._script: Script | None = None
         self._pool_id: int | None = None
         # The asyncio binding, built on first use (building one hashes the source). It is always
@@ -229,9 +229,7 @@ class LuaScript:
 
     @property
     def source(self) -> str:
-        if self.library is None:
-            return lua_source(self.path)
-        return f"{lua_source(self.library)}\n{lua_source(self.path)}"
+        return "\n".join(lua_source(path) for path in (*self.libraries, self.path))
 
     def _bound(self, client: redis.Redis) -> Script:
         pool_id = id(client.connection_pool)

@@ -1,9 +1,12 @@
 """Leaderboard events: written once to a capped Redis Stream (replay), announced with group_send (live).
 
-The scoring job calls `score_events_publish` after the scoring script. One Lua script appends
-each event to its Stream, which assigns the `event_id` (lua/events_publish.lua); then each is
-announced to its channel-layer group as `{"type": "feed.event", "event_id", "after", "text"}`,
-where `after` is the id of the entry before it in the same Stream and `text` the client JSON:
+The score script records a processed submission's events in the same step as the score
+(quizzes/lua/score_apply.lua); any other caller records them with `score_events_publish`
+(lua/events_publish.lua). Both run one set of rules, lua/score_events.lua, which appends each
+event to its Stream (the Stream assigns the `event_id`). Then each is announced to its
+channel-layer group as `{"type": "feed.event", "event_id", "after", "text"}`, where `after` is
+the id of the entry before it in the same Stream and `text` the client JSON
+(`events_announce_recorded`):
 
 | event                      | stream (replay)            | group (live)                          |
 |----------------------------|----------------------------|---------------------------------------|
@@ -24,7 +27,6 @@ adds it, exactly as the script does for the live copy, so replayed and live even
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -39,7 +41,8 @@ TOP_N = 10
 EVENT_ID_RE = re.compile(r"\d{1,20}-\d{1,20}")
 NO_EVENT_ID = "0-0"  # the id before any event: replaying after it yields the whole stream
 
-_record = LuaScript(Path(__file__).parent / "lua" / "events_publish.lua")
+SCORE_EVENTS_LUA = Path(__file__).parent / "lua" / "score_events.lua"
+_record = LuaScript(Path(__file__).parent / "lua" / "events_publish.lua", library=SCORE_EVENTS_LUA)
 FEED_EVENT = "feed.event"
 
 
@@ -54,18 +57,16 @@ def with_event_id(body: str, event_id: str) -> str:
     return f'{body[:-1]},"event_id":"{event_id}"}}'
 
 
-def _in_top(rank: int | None) -> bool:
-    return rank is not None and rank <= TOP_N
+def score_events_keys(user_id: str) -> list[str]:
+    """The keys score_events_record (lua/score_events.lua) takes, in its order."""
+    return [keys.events_stream(), keys.user_events_stream(user_id), keys.board("all"),
+            account_keys.users_names(), keys.top_published()]
 
 
-def _entered_top(rank_before: int | None, rank_after: int | None) -> bool:
-    return _in_top(rank_after) and not _in_top(rank_before)
-
-
-def _entered_body(*, user_id: str, username: str, total_score: int, rank: int | None) -> str:
-    event = {"type": "leaderboard.entered_top10", "user_id": user_id, "username": username,
-             "rank": rank, "score": total_score}
-    return json.dumps(event)
+def score_events_limits() -> list:
+    """The limits score_events_record takes: Stream caps, the personal Stream's TTL, top N."""
+    return [settings.EVENTS_STREAM_MAXLEN, settings.EVENTS_USER_STREAM_MAXLEN,
+            settings.EVENTS_USER_STREAM_SECONDS, TOP_N]
 
 
 def score_events_publish(
@@ -80,20 +81,19 @@ def score_events_publish(
     top10_changed: bool,
 ) -> dict[str, str]:
     """Record and publish the events a processed submission causes; return their event ids."""
-    processed = {"type": "submission.processed", "submission_id": submission_id, "score": score,
-                 "total_score": total_score, "rank": rank_after}
-    entered = ""
-    if _entered_top(rank_before, rank_after):
-        entered = _entered_body(user_id=user_id, username=username, total_score=total_score, rank=rank_after)
     flat = _record(
-        keys=[keys.events_stream(), keys.user_events_stream(user_id), keys.board("all"),
-              account_keys.users_names(), keys.top_published()],
+        keys=score_events_keys(user_id),
         args=[
-            settings.EVENTS_STREAM_MAXLEN, settings.EVENTS_USER_STREAM_MAXLEN, settings.EVENTS_USER_STREAM_SECONDS,
-            TOP_N, "1" if top10_changed or _in_top(rank_after) else "0",
-            entered, json.dumps(processed),
+            *score_events_limits(), submission_id, user_id, username, score, total_score,
+            "" if rank_before is None else rank_before, "" if rank_after is None else rank_after,
+            "1" if top10_changed else "0",
         ],
     )
+    return events_announce_recorded(user_id, flat)
+
+
+def events_announce_recorded(user_id: str, flat: list[str]) -> dict[str, str]:
+    """Announce what score_events_record recorded (its flat reply); return the event ids by name."""
     recorded = [flat[i:i + 4] for i in range(0, len(flat), 4)]
     groups = {"processed": keys.user_group(user_id), "entered.user": keys.user_group(user_id),
               "entered.board": keys.BOARD_GROUP, "top": keys.BOARD_GROUP}

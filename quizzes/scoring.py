@@ -1,10 +1,11 @@
 """Writes on the worker's side: grade and apply a submission exactly once, or mark it failed.
 
 Grading runs inside score_apply.lua, on the server, with the answer key of the quiz version
-recorded with the submission, and the same script applies the result. So a score job costs one
-round trip here (grading in Python would need a read before the apply: a second round trip,
-which measurably cut worker throughput, see bench/worker_throughput.py), and the answer key
-graded with is read in the same atomic step that applies the score.
+recorded with the submission, and the same script applies the result and records its events
+(leaderboard/lua/score_events.lua). So a score job costs one round trip here (grading in Python
+would need a read before the apply, and the events were a second script: each extra round trip
+measurably cut worker throughput, see bench/worker_throughput.py), and the answer key graded
+with is read in the same atomic step that applies the score.
 """
 from __future__ import annotations
 
@@ -19,13 +20,13 @@ from accounts import keys as account_keys
 from config.outbox import outbox_script_args
 from config.redis import LuaScript, redis_client
 from config.replication import ReplicasNotAcknowledged, acknowledged, replicas_required
-from leaderboard import encoding
+from leaderboard import encoding, events
 from leaderboard import keys as board_keys
 from quizzes import keys
 from quizzes.services import score_job_fields, iso
 
 _LUA = Path(__file__).parent / "lua"
-_score_apply = LuaScript(_LUA / "score_apply.lua", library=encoding.TIE_LUA)
+_score_apply = LuaScript(_LUA / "score_apply.lua", library=(encoding.TIE_LUA, events.SCORE_EVENTS_LUA))
 _submission_fail = LuaScript(_LUA / "submission_fail.lua")
 _submission_rescue = LuaScript(_LUA / "submission_rescue.lua")
 # Oldest candidates checked per pass. Each check is one script that scans the queue list (LPOS):
@@ -59,6 +60,8 @@ class Applied:
     rank_before: int | None
     rank_after: int | None
     top10_changed: bool
+    # The events the same script recorded, as leaderboard.events.events_announce_recorded takes them.
+    events: list[str] = field(default_factory=list)
 
 
 def submission_score(
@@ -72,12 +75,13 @@ def submission_score(
     script_keys = [
         keys.submission(submission_id), keys.user_best(user_id), account_keys.user_profile(user_id),
         *boards, keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id),
-        *(ref for ref, _ in refs), board_keys.tie_sequence(), keys.submissions_queued(), *outbox_keys,
+        *(ref for ref, _ in refs), board_keys.tie_sequence(), keys.submissions_queued(),
+        *events.score_events_keys(user_id), *outbox_keys,
     ]
     args = [
         user_id, quiz_id, int(now.timestamp()), iso(now), encoding.TIE_MAX, "",
         board_keys.board_expires_at("day", now), board_keys.board_expires_at("week", now),
-        *(field for _, field in refs), submission_id, *outbox_args,
+        *(field for _, field in refs), submission_id, *events.score_events_limits(), *outbox_args,
     ]
     if replicas_required():
         # Announce only what the replicas hold. Short of them this raises a transient error and
@@ -96,12 +100,13 @@ def submission_score(
         return None
     if outcome != "applied":
         raise ScoringError(_PROBLEMS.get(outcome, "The submission cannot be scored.").format(*reply[1:]))
-    _, score, max_score, total, rank_before, rank_after, changed, username = reply
+    _, score, max_score, total, rank_before, rank_after, changed, username, *recorded = reply
     return Applied(
         user_id=user_id, username=username or "", submission_id=submission_id, score=int(score),
         max_score=int(max_score), total_score=int(total),
         rank_before=int(rank_before) if rank_before else None,
         rank_after=int(rank_after) if rank_after else None, top10_changed=bool(changed),
+        events=recorded,
     )
 
 

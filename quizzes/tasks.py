@@ -5,10 +5,11 @@ run by `manage.py rqworker --worker-class config.worker.ResilientSimpleWorker` (
 no fork per job, kept alive through Redis outages).
 
 Delivery: the score is applied exactly once (the applied marker in score_apply.lua makes a
-retried or duplicated job a no-op). Events are sent by the run that applied the score, so they
-are at most once: a worker lost between the two steps leaves correct state (readable over
-REST, and in the snapshot a socket gets on connect) but no live event for that submission.
-Re-sending from a retry would deliver duplicates with new event ids, which is worse.
+retried or duplicated job a no-op), and the same script records its events in their Streams.
+They are announced live by the run that applied the score, so live announcements are at most
+once: a worker lost between the script and the announcement leaves the events in their
+Streams, where a socket finds them at its next announcement or on reconnect (replay).
+Re-sending from a retry would deliver duplicates, which is worse.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
-from leaderboard.events import score_events_publish
+from leaderboard.events import events_announce_recorded
 from quizzes import scoring
 
 logger = logging.getLogger(__name__)
@@ -51,16 +52,7 @@ def submission_score(*, submission_id: str, quiz_id: str, user_id: str) -> bool:
     applied = scoring.submission_score(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id)
     if applied is None:
         return False
-    score_events_publish(
-        user_id=applied.user_id,
-        username=applied.username,
-        submission_id=submission_id,
-        score=applied.score,
-        total_score=applied.total_score,
-        rank_before=applied.rank_before,
-        rank_after=applied.rank_after,
-        top10_changed=applied.top10_changed,
-    )
+    events_announce_recorded(applied.user_id, applied.events)  # recorded by the score script
     return True
 
 

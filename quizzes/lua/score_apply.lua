@@ -14,10 +14,14 @@
 -- ARGV[5] encoding TIE_MAX   ARGV[6] (unused)
 -- ARGV[7] day board EXPIREAT   ARGV[8] week board EXPIREAT
 -- ARGV[9] ARGV[10] ARGV[11] the tie's field in KEYS[10], KEYS[11], KEYS[12]   ARGV[12] submission id
--- KEYS[15], ARGV[13] (only with the archive on) outbox stream and its cap: a `submission.scored`
+-- KEYS[15..19], ARGV[13..16] the events' keys and limits (leaderboard.events.score_events_keys
+-- and score_events_limits): the run that applies the score records its events in the same step,
+-- with score_events_record from leaderboard/lua/score_events.lua (loaded before this script)
+-- KEYS[20], ARGV[17] (only with the archive on) outbox stream and its cap: a `submission.scored`
 -- entry carries the processed record, the gain, its tie seq and the user's counters after it
 -- Returns {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
--- username} (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
+-- username, <the recorded events, flat: tag, event id, previous id, live JSON per event>}
+-- (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
 -- {"failed"} when it was marked failed; {"missing"} (no submission or profile); {"mismatch"}
 -- (another user's or another quiz's submission); {"no_key", version} when that version's
 -- answer key is gone; {"shape", version} when the answers do not fit that answer key.
@@ -134,7 +138,7 @@ if redis.call('HINCRBY', KEYS[9], version, -1) <= 0 then
     redis.call('HDEL', KEYS[8], version)
   end
 end
-if KEYS[15] then
+if KEYS[20] then
   local c = redis.call('HMGET', KEYS[1], 'created_at', 'created_ms')
   local solved = redis.call('HGET', KEYS[3], 'quizzes_solved')
   local data = cjson.encode({id = redis.call('HGET', KEYS[1], 'id'), user_id = uid, quiz_id = ARGV[2],
@@ -143,8 +147,16 @@ if KEYS[15] then
     created_ms = c[2], processed_at = ARGV[4], scored_at = tonumber(ARGV[3]), gain = gain, seq = string.format('%.0f', seq),
     best = math.max(score, tonumber(best or '0')), total_score = total,
     quizzes_solved = tonumber(solved)})
-  redis.call('XADD', KEYS[15], 'MAXLEN', '~', ARGV[13], '*', 'type', 'submission.scored', 'data', data)
+  redis.call('XADD', KEYS[20], 'MAXLEN', '~', ARGV[17], '*', 'type', 'submission.scored', 'data', data)
 end
-rank_before = rank_before and rank_before + 1 or ''
-rank_after = rank_after and rank_after + 1 or ''
-return {'applied', score, max_score, total, rank_before, rank_after, changed and 1 or 0, username}
+rank_before = rank_before and rank_before + 1 or nil
+rank_after = rank_after and rank_after + 1 or nil
+local reply = {'applied', score, max_score, total, rank_before or '', rank_after or '', changed and 1 or 0, username}
+local events = score_events_record(
+  {KEYS[15], KEYS[16], KEYS[17], KEYS[18], KEYS[19]}, {ARGV[13], ARGV[14], ARGV[15], ARGV[16]},
+  {submission_id = ARGV[12], user_id = uid, username = username, score = score, total = total,
+   rank_before = rank_before, rank_after = rank_after, top_changed = changed})
+for _, value in ipairs(events) do
+  reply[#reply + 1] = value
+end
+return reply

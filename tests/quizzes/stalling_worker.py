@@ -3,16 +3,17 @@
 Run as `python -m tests.quizzes.stalling_worker`: the Procfile's worker (SimpleWorker, burst),
 except that announcing the score's events is replaced by writing a marker and hanging.
 """
+import json
 import os
 import time
 
 MARKER = "test:stalled-after-scoring"
 
 
-def _stall(**event) -> None:
+def _stall(user_id: str, recorded: list[str]) -> None:
     from config.redis import redis_client
 
-    redis_client().set(MARKER, event["submission_id"])
+    redis_client().set(MARKER, json.loads(recorded[3])["submission_id"])  # the processed event
     time.sleep(3600)
 
 
@@ -25,5 +26,5 @@ if __name__ == "__main__":
 
     from quizzes import tasks
 
-    tasks.score_events_publish = _stall
+    tasks.events_announce_recorded = _stall
     call_command("rqworker", "--burst", "--worker-class", "rq.worker.SimpleWorker", "scores")

@@ -1,6 +1,7 @@
 """The score job called directly: grading, best attempt, boards, exactly-once, quiz versions."""
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -16,10 +17,14 @@ NOW = datetime.now(timezone.utc).replace(microsecond=0)
 
 
 @pytest.fixture
-def published(monkeypatch) -> list[dict]:
-    """The events the job hands to the leaderboard app."""
-    calls: list[dict] = []
-    monkeypatch.setattr(tasks, "score_events_publish", lambda **kw: calls.append(kw))
+def published(monkeypatch) -> list[list[dict]]:
+    """Per applying run, the events its score script recorded and the job handed to the announcer."""
+    calls: list[list[dict]] = []
+
+    def announce(user_id: str, recorded: list[str]) -> None:
+        calls.append([json.loads(recorded[i + 3]) for i in range(0, len(recorded), 4)])
+
+    monkeypatch.setattr(tasks, "events_announce_recorded", announce)
     return calls
 
 
@@ -147,11 +152,20 @@ def test_events_carry_ranks_and_top10_changes(quiz, player, redis, published):
     for user, answers in ((first, RIGHT), (second, [0, 2, 0]), (first, [1, 1, 1])):
         accepted = services.submission_create(user_id=user["id"], quiz_id=quiz["id"], answers=answers)
         tasks.submission_score(submission_id=accepted.id, quiz_id=quiz["id"], user_id=user["id"])
-    assert [(e["username"], e["score"], e["total_score"]) for e in published] == [
-        ("first", 35, 35), ("second", 15, 15), ("first", 20, 35)]
-    assert (published[0]["rank_before"], published[0]["rank_after"], published[0]["top10_changed"]) == (None, 1, True)
-    assert (published[1]["rank_before"], published[1]["rank_after"], published[1]["top10_changed"]) == (None, 2, True)
-    assert (published[2]["rank_before"], published[2]["rank_after"], published[2]["top10_changed"]) == (1, 1, False)
+    processed = [(run[0]["type"], run[0]["score"], run[0]["total_score"], run[0]["rank"]) for run in published]
+    assert processed == [("submission.processed", 35, 35, 1), ("submission.processed", 15, 15, 2),
+                         ("submission.processed", 20, 35, 1)]
+    # Unranked before, in the top 10 after: entered it (the user's and the board's copy), and the
+    # top 10 changed. A worse attempt by the leader changes nothing shown: no more events.
+    assert [[e["type"] for e in run[1:]] for run in published] == [
+        ["leaderboard.entered_top10", "leaderboard.entered_top10", "leaderboard.top10_changed"],
+        ["leaderboard.entered_top10", "leaderboard.entered_top10", "leaderboard.top10_changed"],
+        [],
+    ]
+    assert [(e["username"], e["rank"], e["score"]) for e in (published[0][1], published[1][1])] == [
+        ("first", 1, 35), ("second", 2, 15)]
+    assert [(e["username"], e["score"]) for e in published[1][3]["entries"]] == [("first", 35), ("second", 15)]
+    assert all(e["event_id"] for run in published for e in run)
 
 
 def test_grading_uses_the_version_recorded_at_submit(quiz, admin_client, player, score, redis):

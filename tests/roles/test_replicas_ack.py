@@ -1,6 +1,9 @@
 """REDIS_MIN_REPLICAS_ACK: a 202 only once a replica holds the submission, else a 503 that is safe to retry."""
 from __future__ import annotations
 
+import redis as redis_py
+
+from config.channel_layer import group_send_sync
 from quizzes import keys
 from tests.quizzes.conftest import RIGHT, submit
 
@@ -55,7 +58,21 @@ def test_the_score_job_waits_for_the_replicas_before_announcing(quiz, player, re
     from tests.faults.processes import wait_until
 
     wait_until(lambda: redis.info("replication").get("connected_slaves", 0) == 0, timeout=20, what="the replica to go")
-    run_worker()
-    # Applied once on the primary, but never announced: no replica confirmed it.
-    assert redis.hget(keys.submission(sid), "status") == "processed"
-    assert redis.xlen(board_keys.user_events_stream(client.get("/api/v1/me").json()["id"])) == 0
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"]
+    raw = redis_py.Redis.from_url(settings.REDIS_URL)  # group messages are msgpack bytes
+    listener = raw.pubsub()
+    listener.psubscribe(f"{prefix}__group__*")
+    try:
+        assert listener.get_message(timeout=1)["type"] == "psubscribe"
+        run_worker()
+        # Applied once on the primary, but never announced: no replica confirmed it. Its events
+        # were recorded with the score, in the same script, so they are replayed with it.
+        assert redis.hget(keys.submission(sid), "status") == "processed"
+        user_id = client.get("/api/v1/me").json()["id"]
+        assert redis.xlen(board_keys.user_events_stream(user_id)) >= 1
+        assert listener.get_message(timeout=1) is None
+        group_send_sync([(board_keys.user_group(user_id), {"type": "control"})])  # the listener hears sends
+        assert listener.get_message(timeout=5)["type"] == "pmessage"
+    finally:
+        listener.close()
+        raw.close()
