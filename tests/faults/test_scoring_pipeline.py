@@ -68,7 +68,11 @@ def test_redis_killed_six_times_under_a_backlog_loses_no_submission(stack):
     finally:
         load.stop()
     redis = redis_client()
-    done = wait_all_processed(redis, load.accepted, timeout=AFTER_LAST_RESTART + 30)
+    try:
+        done = wait_all_processed(redis, load.accepted, timeout=AFTER_LAST_RESTART + 30)
+    except AssertionError as stuck:
+        alive = {name: p.alive() for name, p in processes.items()}
+        raise AssertionError(f"{stuck}\nprocesses alive: {alive}\nworker log:\n{processes['worker'].tail()}") from None
     rescued = int(redis.get(quiz_keys.submissions_rescued()) or 0)
     print(f"\n{len(load.accepted)} submissions accepted over {REDIS_CRASHES} Redis crashes; "
           f"all processed {done - last_restart:.1f} s after the last restart; reconciler rescued {rescued}")
