@@ -146,6 +146,18 @@ def test_apply_script_run_twice_scores_once(quiz, player, redis):
     assert not redis.exists(board_keys.board("day", later["now"]))
 
 
+def test_a_score_job_is_one_round_trip(quiz, player, published, roundtrips):
+    """Grading, applying and recording the events are one script; announcing is left to the sender."""
+    first, _ = player("first")
+    second, _ = player("second")
+    accepted = [services.submission_create(user_id=u["id"], quiz_id=quiz["id"], answers=RIGHT) for u in (first, second)]
+    tasks.submission_score(submission_id=accepted[0].id, quiz_id=quiz["id"], user_id=first["id"])  # script cached
+    roundtrips.reset()
+    assert tasks.submission_score(submission_id=accepted[1].id, quiz_id=quiz["id"], user_id=second["id"]) is True
+    assert roundtrips.count == 1
+    assert [e["type"] for e in published[1]][:2] == ["submission.processed", "leaderboard.entered_top10"]
+
+
 def test_events_carry_ranks_and_top10_changes(quiz, player, redis, published):
     first, _ = player("first")
     second, _ = player("second")
