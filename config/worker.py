@@ -25,6 +25,8 @@ What this class changes, each through a method RQ lets a worker class override:
   marker in score_apply.lua makes a run whose score was already applied a no-op.
 - The scheduler it forks (`--with-scheduler`, for retries with backoff) also waits out outages
   and dies with the worker, so no orphan keeps the scheduler lock.
+- Warm shutdown in a second, not up to a minute: the pub/sub thread is told to stop before the
+  UNSUBSCRIBE that wakes it, and its join is bounded (`unsubscribe`).
 """
 from __future__ import annotations
 
@@ -203,6 +205,25 @@ class ResilientSimpleWorker(SimpleWorker):
 
     def subscribe(self) -> None:
         return self._outlasting(lambda: super(ResilientSimpleWorker, self).subscribe())
+
+    def unsubscribe(self) -> None:
+        # RQ's BaseWorker.unsubscribe sends UNSUBSCRIBE and then stops its pub/sub thread with
+        # redis-py 8's PubSubWorkerThread.stop(), which joins the thread without a bound. A thread
+        # that read the UNSUBSCRIBE reply before the stop flag was set waits up to its sleep_time
+        # (RQ passes 60 s) for a new subscription, so a warm shutdown could take a minute: seen
+        # under load in tests/faults/test_worker_kill.py (SIGTERM on an idle worker, 15 s and
+        # more). Here the flag goes first, so the reply ends the thread's last read, and the
+        # wait is bounded (the thread is a daemon: nothing waits for it at exit).
+        if not self.pubsub_thread:
+            return
+        self.log.info("Worker %s: unsubscribing from channel %s", self.name, self.pubsub_channel_name)
+        self.pubsub_thread.stop(timeout=0)  # the flag only
+        try:
+            self.pubsub.unsubscribe()
+        except REDIS_DOWN:
+            pass  # closing the connection below ends the subscription on the server as well
+        self.pubsub_thread.join(timeout=1)
+        self.pubsub.close()
 
     def set_state(self, state, pipeline=None) -> None:
         if pipeline is not None:  # queued on the caller's pipeline: nothing is sent here

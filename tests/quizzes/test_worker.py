@@ -170,3 +170,26 @@ def test_a_worker_killed_mid_job_scores_once(quiz, player, run_worker, score_que
     me = client.get("/api/v1/me").json()
     assert (me["total_score"], me["quizzes_solved"]) == (35, 1)
     assert Job.fetch(submission_id, connection=score_queue.connection).get_status() == "finished"
+
+
+def test_a_warm_shutdown_does_not_wait_on_the_pubsub_thread(score_queue):
+    """The worker's teardown returns at once even when its pub/sub thread already saw the UNSUBSCRIBE.
+
+    That thread then waits up to 60 s for a new subscription; RQ's own unsubscribe joins it
+    without a bound, so a SIGTERM took up to a minute to stop an idle worker.
+    """
+    import threading
+
+    from config.worker import ResilientSimpleWorker
+    from tests.faults.processes import wait_until
+
+    worker = ResilientSimpleWorker([score_queue], connection=score_queue.connection)
+    worker.subscribe()
+    wait_until(lambda: worker.pubsub.subscribed, timeout=10, what="the subscription")
+    worker.pubsub.unsubscribe()  # the race: the thread reads the reply before any stop flag
+    wait_until(lambda: not worker.pubsub.subscribed, timeout=10, what="the thread to read the reply")
+    teardown = threading.Thread(target=worker.unsubscribe, daemon=True)
+    teardown.start()
+    teardown.join(timeout=15)
+    assert not teardown.is_alive(), "unsubscribe is still waiting for the pub/sub thread"
+
