@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+# Everything after this line in RESULTS.md is kept across runs: figures measured apart from
+# `make bench` (earlier runs, one-off levers), each with its date.
+NOTES_MARKER = "<!-- notes: kept across make bench runs -->"
 _OPS = {"<=": operator.le, ">=": operator.ge, "==": operator.eq}
 
 
@@ -128,5 +131,10 @@ class Report:
         return "\n".join(parts) + "\n"
 
     def write(self, context: str, path: Path = RESULTS) -> Path:
-        path.write_text(self.markdown(context))
+        """Write the run's results, keeping the hand-written notes below NOTES_MARKER as they are."""
+        notes = ""
+        if path.exists():
+            _, marker, tail = path.read_text().partition(NOTES_MARKER)
+            notes = marker + tail if marker else ""
+        path.write_text(self.markdown(context) + ("\n" + notes if notes else ""))
         return path

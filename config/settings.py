@@ -141,7 +141,7 @@ if REDIS_MIN_REPLICAS_ACK and REDIS_REPLICAS_ACK_TIMEOUT_MS >= REDIS_SOCKET_TIME
 SUBMISSIONS_VIA_OUTBOX = env_bool("SUBMISSIONS_VIA_OUTBOX", REDIS_ROLES["queue"] != REDIS_ROLES["data"])
 # Outbox entries kept (XADD MAXLEN ~), for every group. Redis trims past it whether or not a
 # group has read an entry, so it is sized for a day's outage of the archive's PostgreSQL at 23
-# records/s (about 1 GB), and hours of a stopped relay (README: the outbox).
+# records/s (about 1 GB), and hours of a stopped relay (docs/operations.md: the outbox).
 OUTBOX_MAXLEN = env_int("OUTBOX_MAXLEN", 2_000_000)
 # Every consumer group of the outbox: entries are trimmed only once all of them exist and are
 # done. `relay` when the queue has its own Redis, `archive` with the archive on.

@@ -2,7 +2,7 @@
 be documented, and either documented as permanent or expiring.
 
 The allow-list is not kept here: it is read from the keyspace tables in each app's keys.py
-docstring (key, type, TTL, contents), the same tables the README's keyspace section comes from.
+docstring (key, type, TTL, contents), the same tables docs/keyspace.md comes from.
 A row whose TTL column starts with "none" is a permanent key; any other row promises a TTL.
 RQ documents its own keys in its classes; RQ_PERMANENT lists the registries and indexes it keeps
 for good (everything else RQ writes, jobs and results included, must expire once a job is done).

@@ -111,13 +111,16 @@ def make_run(clone):
 
 
 def readme_commands() -> list[str]:
-    """Every command line of the README's code blocks meant for a running `make run`."""
+    """Every command line of the README's and docs/' code blocks meant for a running `make run`."""
     commands, fenced = [], False
-    for line in (ROOT / "README.md").read_text().splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-        elif fenced and line.startswith(COMMAND_PREFIXES):
-            commands.append(re.sub(r"\s+#.*$", "", line).strip())
+    for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for line in page.read_text().splitlines():
+            if line.startswith("```"):
+                fenced = not fenced
+            elif fenced and line.startswith(COMMAND_PREFIXES):
+                command = re.sub(r"\s+#.*$", "", line).strip()
+                if command not in commands:
+                    commands.append(command)
     return commands
 
 
