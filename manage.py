@@ -6,7 +6,7 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    from config.devenv import dev_env_load
+    from config.dev.devenv import dev_env_load
 
     dev_env_load()
     from django.core.management import execute_from_command_line

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
 from accounts import selectors, services
-from config.exceptions import NotAuthenticated, NotFound
-from config.fields import StrictCharField
+from config.http.exceptions import NotAuthenticated, NotFound
+from config.http.fields import StrictCharField
 from ratelimit.throttles import AuthIpRateThrottle, LoginFailureThrottle
 
 USERNAME_RE = r"^[A-Za-z0-9_.\-]{3,32}\Z"
@@ -162,7 +162,7 @@ class UserViewSet(ViewSet):
     """Users' public profiles, by id (16 hex digits: anything else is a 404 before Redis)."""
 
     lookup_field = "user_id"
-    lookup_value_converter = "user_id"  # config.converters
+    lookup_value_converter = "user_id"  # config.http.converters
 
     @extend_schema(responses={200: ProfileOut})
     def retrieve(self, request, user_id: str):

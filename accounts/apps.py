@@ -5,4 +5,11 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
-        from accounts import schema  # noqa: F401  (registers the OpenAPI auth extension)
+        from accounts import archive, fastreads, schema  # noqa: F401  (schema: the OpenAPI auth extension)
+        from accounts.services import session_touch_async
+        from config.http.fastpath import fast_read_authentication_register, fast_read_register
+        from config.outbox.archiver import archive_handlers_register
+
+        archive_handlers_register(archive.HANDLERS)
+        fast_read_register("/api/v1/me", fastreads.ME)
+        fast_read_authentication_register(session_touch_async)

@@ -1,7 +1,7 @@
-"""How accounts' outbox entries reach PostgreSQL (config/archiver.py runs these)."""
+"""How accounts' outbox entries reach PostgreSQL (config/outbox/archiver.py runs these)."""
 from __future__ import annotations
 
-from config.archiver import Handler
+from config.outbox.archiver import Handler
 
 _UPSERT_USER = """
 INSERT INTO accounts_user (id, username, username_lower, password, role, created_at, total_score, quizzes_solved)

@@ -1,12 +1,12 @@
-"""The fast read of `GET /api/v1/me` (settings.FAST_READ_ROUTES; config/fastpath.py serves it).
+"""The fast read of `GET /api/v1/me` (registered in apps.py; config/http/fastpath.py serves it).
 
 The same profile read as `MeViewSet.list`, on the event loop's Redis pool: the session script,
-then one pipeline. config/fastpath.py explains which requests qualify and why it exists.
+then one pipeline. config/http/fastpath.py explains which requests qualify and why it exists.
 """
 from __future__ import annotations
 
 from accounts import selectors
-from config.fastpath import FastRead
+from config.http.fastpath import FastRead
 
 
 def _no_query(query: dict[str, str]) -> dict:

@@ -25,7 +25,7 @@ the profile's total_score, so a returning user is whole either way.
 """
 from __future__ import annotations
 
-from config.keys import digest, key
+from config.redis.keys import digest, key
 
 
 def user_profile(user_id: str) -> str:

@@ -22,7 +22,9 @@ from django.conf import settings
 
 from accounts import keys
 from accounts.services import sessions_ended_announce
-from config.redis import lua_source, redis_client
+from config.http.times import iso_from_epoch
+from config.redis.clients import redis_client
+from config.redis.lua import lua_source
 from leaderboard import keys as lb_keys
 
 _EVICT = Path(__file__).parent / "lua" / "user_evict.lua"
@@ -132,7 +134,7 @@ def users_evict(
     client = redis_client()
     indexes = indexed_sessions(user_ids=user_ids)
     # redis-py's Script in a pipeline sends EVALSHA (after one SCRIPT EXISTS), not the source
-    # once per user as config.redis.LuaScript does to keep the hot path at one round trip.
+    # once per user as config.redis.lua.LuaScript does to keep the hot path at one round trip.
     script = client.register_script(lua_source(_EVICT))
     last_seen, mode = keys.users_last_seen(), int(dry_run)
     pipe = client.pipeline(transaction=False)
@@ -169,8 +171,7 @@ def inactive_users_sweep(
     batch = batch or settings.INACTIVE_SWEEP_BATCH
     report = SweepReport(cutoff=inactive_cutoff(days=days, now=now), dry_run=dry_run)
     boards = live_boards(now=now)
-    cutoff_at = datetime.fromtimestamp(report.cutoff, tz=timezone.utc).isoformat().replace("+00:00", "Z")
-    progress(f"  cutoff {cutoff_at}; boards: {', '.join(boards)}")
+    progress(f"  cutoff {iso_from_epoch(report.cutoff)}; boards: {', '.join(boards)}")
     # Evicted and active ids leave the range as we go; only ids still in it move the offset.
     offset = 0
     while user_ids := inactive_user_ids(cutoff=report.cutoff, offset=offset, count=batch):

@@ -1,18 +1,17 @@
 """Reads for accounts: profiles and session listings."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from accounts import keys
-from config.redis import async_redis_client, redis_client
+from config.http.times import iso_from_epoch
+from config.redis.clients import async_redis_client, redis_client
 from leaderboard.selectors import board_rank_call
 
 
 def _iso_ms(ms: int | str | None) -> str | None:
     if ms is None:
         return None
-    dt = datetime.fromtimestamp(int(ms) / 1000, tz=timezone.utc)
-    return dt.isoformat(timespec="seconds").replace("+00:00", "Z")
+    return iso_from_epoch(int(ms) / 1000)
 
 
 def user_profile(*, user_id: str) -> dict | None:

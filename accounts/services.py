@@ -5,7 +5,6 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from django.conf import settings
@@ -13,10 +12,12 @@ from django.contrib.auth.hashers import check_password, make_password
 
 from accounts import keys
 from accounts.user import RedisUser
-from config.channel_layer import group_send_sync
-from config.exceptions import Conflict
-from config.outbox import outbox_append, outbox_script_args
-from config.redis import LuaScript, redis_client
+from config.http.times import iso_now
+from config.realtime.channel_layer import group_send_sync
+from config.http.exceptions import Conflict
+from config.outbox.reader import outbox_append, outbox_script_args
+from config.redis.clients import redis_client
+from config.redis.lua import LuaScript
 from leaderboard import keys as lb_keys
 
 _LUA = Path(__file__).parent / "lua"
@@ -42,10 +43,6 @@ class NewSession:
     expires_in: int
 
 
-def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
-
-
 def _now_arg(now_ms: int | None) -> str:
     return "" if now_ms is None else str(int(now_ms))
 
@@ -53,7 +50,7 @@ def _now_arg(now_ms: int | None) -> str:
 def user_create(*, username: str, password: str, role: str = ROLE_USER) -> dict:
     """Create a user, claiming the name atomically; raise Conflict if it is taken."""
     user_id = secrets.token_hex(8)
-    encoded, created_at = make_password(password), _now_iso()
+    encoded, created_at = make_password(password), iso_now()
     outbox_keys, outbox_args = outbox_script_args()
     if outbox_keys:
         record = {"id": user_id, "username": username, "password": encoded, "created_at": created_at, "role": role}
@@ -133,7 +130,7 @@ def session_touch(*, token: str, now_ms: int | None = None) -> RedisUser | None:
 
 
 async def session_touch_async(*, token: str) -> RedisUser | None:
-    """`session_touch` on the running event loop's Redis pool (the fast reads, config/fastpath.py)."""
+    """`session_touch` on the running event loop's Redis pool (the fast reads, config/http/fastpath.py)."""
     call = _session_touch_call(token, None)
     if call is None:
         return None

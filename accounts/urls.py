@@ -1,7 +1,7 @@
 """Accounts routes: the app's viewsets on a router (config/api_router.py mounts them at /api/v1/)."""
 from rest_framework.routers import SimpleRouter
 
-import config.converters  # noqa: F401  (registers <user_id:...>)
+import config.http.converters  # noqa: F401  (registers <user_id:...>)
 from accounts import apis
 
 router = SimpleRouter(trailing_slash=False, use_regex_path=False)

@@ -56,7 +56,7 @@ def _selected(args: argparse.Namespace) -> list[str]:
 
 
 def _run_section(name: str, report: Report, redis: PrivateRedis, args: argparse.Namespace) -> None:
-    from config.redis import redis_client
+    from config.redis.clients import redis_client
 
     # Each benchmark starts from the data it seeds; ASYNC, since freeing 1M members takes a while.
     redis_client().flushall(asynchronous=True)

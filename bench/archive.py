@@ -62,8 +62,8 @@ def _score_users(users: int, each: int, quiz: dict) -> list[str]:
 
 
 def memory_per_user(settings, client, quick: bool) -> list[dict]:
-    from config.archiver import archive_drain
-    from config.keys import outbox_stream
+    from config.outbox.archiver import archive_drain
+    from config.redis.keys import outbox_stream
     from quizzes import keys, services
 
     users = 10 if quick else 30
@@ -97,7 +97,7 @@ def archiver_vs_scoring(settings, client, quick: bool) -> list[dict]:
     from rq.worker import SimpleWorker
 
     from accounts.services import user_create
-    from config.archiver import archive_drain
+    from config.outbox.archiver import archive_drain
     from quizzes import services
 
     client.flushall()
@@ -216,7 +216,7 @@ def accept_over_http(settings, redis_url: str, quick: bool) -> list[dict]:
     from bench.http_load import http_load
     from bench.roundtrips import ANSWERS as BODY
     from bench.roundtrips import create_quiz
-    from config.redis import redis_client
+    from config.redis.clients import redis_client
 
     redis_client().flushall()
     settings.ARCHIVE_ENABLED = False
@@ -252,7 +252,7 @@ def run(quick: bool = False) -> list[dict]:
         from django.conf import settings
         from django.core.management import call_command
 
-        from config.redis import redis_client
+        from config.redis.clients import redis_client
 
         call_command("migrate", verbosity=0)
         client = redis_client()

@@ -1,6 +1,6 @@
 """ASGI entry points that differ from config.asgi only in how HTTP reaches Django (levers to measure).
 
-- `full_stack`: config.asgi without config.fastpath: every HTTP request through Django (FAST_READS=0).
+- `full_stack`: config.asgi without config.http.fastpath: every HTTP request through Django (FAST_READS=0).
 - `django_asgi`: HTTP through Django's own ASGI handler (what config.asgi used before), WebSockets
   through Channels as in config.asgi. That handler starts a new thread-sensitive context (a new
   thread) for every request that reaches a sync view; config.asgi now uses a2wsgi instead.

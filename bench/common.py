@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.embedded_redis import free_port, redis_server_binary
+from config.dev.embedded_redis import free_port, redis_server_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent

@@ -20,7 +20,7 @@ from bench.common import ROOT, Server, app_env, load_average
 from bench.http_load import LoadResult, http_load
 from bench.report import Figure, Report, render
 from bench.servers import available, processes, server
-from config.embedded_redis import free_port
+from config.dev.embedded_redis import free_port
 
 ENDPOINTS = {
     "me": {

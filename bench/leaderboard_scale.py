@@ -28,7 +28,7 @@ def _ids(count: int) -> list[str]:
 def _seed_names(ids: list[str]) -> None:
     """Names for the reads to join, and a profile per user as registration writes it."""
     from accounts import keys as account_keys
-    from config.redis import redis_client
+    from config.redis.clients import redis_client
 
     client = redis_client()
     for first in range(0, len(ids), BATCH):
@@ -95,7 +95,7 @@ def run(report: Report, *, quick: bool = False) -> None:
     The 10k members sit on the day board and all of them on the all-time board, so the two
     sizes are timed alternately in the same minute, which keeps machine noise out of the ratio.
     """
-    from config.redis import redis_client
+    from config.redis.clients import redis_client
     from leaderboard import keys
 
     client, small, large = redis_client(), 10_000, 200_000 if quick else 1_000_000

@@ -70,7 +70,7 @@ def _calls_per_second(call: Callable[[], object], seconds: float) -> float:
 
 
 def _limiter_variants() -> dict[str, Callable[[], object]]:
-    from config.redis import redis_client
+    from config.redis.clients import redis_client
     from ratelimit import keys
     from ratelimit.limiters import FixedWindowLimiter, Rate, SlidingWindowLimiter
 
@@ -116,7 +116,7 @@ def _endpoint_variants(tokens: list[str]) -> dict[str, Callable[[], object]]:
     from rest_framework.views import APIView
 
     from accounts.middleware import RedisSessionMiddleware
-    from config.redis import redis_client
+    from config.redis.clients import redis_client
     from ratelimit.throttles import SubmissionRateThrottle
 
     class AcceptApi(APIView):

@@ -14,6 +14,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from bench.common import PrivateRedis, setup_django
+from config.jobs import keys as rq_keys
 
 BACKLOG = 10_000
 PASSES = 20
@@ -36,8 +37,8 @@ def main() -> None:
     try:
         setup_django(redis.url)
         from accounts import services as accounts
-        from config.redis import redis_client
-        from quizzes import keys, scoring
+        from config.redis.clients import redis_client
+        from quizzes import scoring
         from quizzes import services as quizzes
         from tests.quizzes.conftest import quiz_body
 
@@ -47,9 +48,9 @@ def main() -> None:
         earlier = datetime.now(timezone.utc) - timedelta(minutes=10)
         running = [quizzes.submission_create(user_id=user["id"], quiz_id=quiz["id"], answers=[0, 1, 0],
                                              now=earlier).id for _ in range(scoring.RESCUE_BATCH)]
-        queue = keys.rq_queue("scores")
+        queue = rq_keys.rq_queue("scores")
         client.delete(queue)
-        client.zadd(keys.rq_started("scores"), {f"{sid}:x": time.time() + 3600 for sid in running})
+        client.zadd(rq_keys.rq_started("scores"), {f"{sid}:x": time.time() + 3600 for sid in running})
         for _ in range(BACKLOG):
             quizzes.submission_create(user_id=user["id"], quiz_id=quiz["id"], answers=[0, 1, 0])
         scoring.submissions_rescue(older_than_seconds=30)  # loads the script

@@ -20,7 +20,7 @@ import time
 
 from bench.common import PrivateRedis, _redis_pings, _terminate, _wait_for, load_average, seed_users, setup_django
 from bench.report import Figure
-from config.embedded_redis import redis_server_binary
+from config.dev.embedded_redis import redis_server_binary
 
 UNREACHED_RATE = "1000000/60s"
 
@@ -49,7 +49,7 @@ def run(quick: bool = False) -> list[Figure]:
     from bench.http_api import procfile_web_server
     from bench.http_load import http_load
     from bench.roundtrips import ANSWERS, create_quiz
-    from config.redis import redis_client
+    from config.redis.clients import redis_client
 
     rounds, seconds = (2, 3) if quick else (6, 4)
     started = time.perf_counter()

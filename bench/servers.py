@@ -5,7 +5,7 @@ import importlib.util
 import sys
 
 from bench.common import VENV_BIN, Server, app_env
-from config.embedded_redis import free_port
+from config.dev.embedded_redis import free_port
 
 ASGI = {"app": "config.asgi:application", "baseline": "bench.baseline.asgi:application"}
 WSGI = {"app": "config.wsgi:application", "baseline": "bench.baseline.wsgi:application"}

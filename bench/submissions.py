@@ -19,7 +19,7 @@ from bench.common import ROOT, Server, app_env, load_average, seed_users
 from bench.http_api import Setup, procfile_web
 from bench.report import Figure, Report
 from bench.roundtrips import ANSWERS, create_quiz
-from config.embedded_redis import free_port
+from config.dev.embedded_redis import free_port
 
 RATE = 200
 SECONDS = 30
@@ -46,7 +46,7 @@ class Watch:
         self.due[submission_id] = due
 
     def listen(self) -> None:
-        from config.redis import redis_client
+        from config.redis.clients import redis_client
         from quizzes import keys
 
         client = redis_client()
@@ -64,7 +64,7 @@ class Watch:
 
     def settle(self, timeout: float) -> tuple[list[float], int, int]:
         """Wait for the accepted submissions to finish; return (ms to processed, failed, pending)."""
-        from config.redis import redis_client
+        from config.redis.clients import redis_client
         from quizzes import keys
 
         deadline = time.monotonic() + timeout

@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.worker_throughput [--quick]
 
-Runs on its own disposable redis-server (config.embedded_redis, a free port). Submissions go
+Runs on its own disposable redis-server (config.dev.embedded_redis, a free port). Submissions go
 through the real accept path (`services.submission_create`, so the jobs are the ones the API
 writes); each is a user's first attempt at that quiz, so every job takes the full path (best
 score, profile, three boards, events). A no-op job on the same queue is RQ's own floor.

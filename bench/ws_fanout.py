@@ -20,7 +20,7 @@ Servers (`--server`), each one process (WEB_CONCURRENCY=1):
 - `stock-plain`: channels_redis' stock `RedisPubSubChannelLayer` (bench/settings_stock_layer.py)
   with a plain consumer (channels' own `__call__` and `dispatch`, bench/asgi_plain_consumer.py).
 - `stock-layer`: the stock layer with today's consumers (their own relay loop and dispatch).
-- `layer`: today's code as it ships (config/channel_layer.py), Procfile web command.
+- `layer`: today's code as it ships (config/realtime/channel_layer.py), Procfile web command.
 - `layer-ws-websockets`: the same with uvicorn's older `--ws websockets` implementation.
 - `daphne`, `daphne-uvloop`: today's code on daphne (on a uvloop event loop for the second).
 """
@@ -43,7 +43,7 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 from bench.common import ROOT, PrivateRedis, Server, app_env, load_average, seed_users, setup_django
-from config.embedded_redis import free_port
+from config.dev.embedded_redis import free_port
 
 
 HUB_COMMIT = "0201910b99474c466e45059a8cdc8110a5ac8300"
@@ -303,7 +303,7 @@ def _run_row(name: str, redis_url: str, user: dict, sizes: list[int], rounds: in
     """Measure one server, or return why it could not be measured (the other rows still run)."""
     # Each row starts from empty boards and streams: the hub's tree writes its own (older) board
     # encoding, which today's code does not read.
-    from config.redis import redis_client
+    from config.redis.clients import redis_client
     from leaderboard import keys
 
     stale = list(redis_client().scan_iter(match=f"{keys.board('all').rsplit(':', 1)[0]}:*", count=1000))

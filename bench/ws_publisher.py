@@ -22,7 +22,7 @@ def main() -> int:
     from leaderboard.events import score_events_publish
 
     if hasattr(encoding, "encode"):  # the hub's archived tree: the old points-and-time score encoding
-        from config.redis import redis_client
+        from config.redis.clients import redis_client
         from leaderboard import keys
 
         def board_put(*, entries):

@@ -13,9 +13,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.routers import APIRootView, DefaultRouter
 
-import config.converters  # noqa: F401  (registers <user_id:...>)
+import config.http.converters  # noqa: F401  (registers <user_id:...>)
 from config.health import HealthViewSet
-from config.queue_stats import QueueStatsViewSet
+from config.jobs.stats import QueueStatsViewSet
 
 APP_URLCONFS = ("accounts.urls", "quizzes.urls", "leaderboard.urls")
 CONVERTER = re.compile(r"<(?:[^>:]+:)?(\w+)>")

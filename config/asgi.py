@@ -1,7 +1,7 @@
 """ASGI entry point: HTTP through Django's WSGI handler on a small thread pool, WebSockets through Channels.
 
 The plain successful case of the two hot reads is answered before that, on the loop itself
-(config/fastpath.py); `FAST_READS=0` sends every request through Django.
+(config/http/fastpath.py); `FAST_READS=0` sends every request through Django.
 
 Every HTTP view is sync (Redis through redis-py's blocking pool), so Django's ASGI handler would
 only add an event-loop-to-thread hop per request (asgiref starts a thread-sensitive context for
@@ -13,7 +13,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-from config.devenv import dev_env_load
+from config.dev.devenv import dev_env_load
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 dev_env_load()  # a server started by hand in a `make run` checkout uses the same Redis
@@ -23,8 +23,8 @@ from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
-from config.fastpath import FastReads  # noqa: E402
-from config.parsers import ChunkedBodies  # noqa: E402
+from config.http.fastpath import FastReads  # noqa: E402
+from config.http.parsers import ChunkedBodies  # noqa: E402
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402
 
 # Threads per process. The GIL runs one at a time, and 2 vs 8 measured within the bench's noise

@@ -1,6 +1,6 @@
 """Periodic jobs, run by the Procfile's `scheduler` process (`manage.py cron config.cron`).
 
-RQ's own cron scheduler (config.cron_scheduler.ResilientCronScheduler, which only adds waiting
+RQ's own cron scheduler (config.jobs.cron_scheduler.ResilientCronScheduler, which only adds waiting
 out Redis outages) enqueues each job on schedule; the `maintenance` worker runs it. Run one
 scheduler process: a second would enqueue every job twice (harmless here, both jobs are
 idempotent, but wasted work).

@@ -1,4 +1,4 @@
-"""`GET /api/v1/health`: each Redis role's reachability, the score queue's jobs, live workers, the archive.
+"""`GET /api/v1/health` (wiring: it reads every role and the apps' queue records): each Redis role's reachability, the score queue's jobs, live workers, the archive.
 
 Read without RQ's registry cleanup (RQ's `count` on its registries runs `cleanup()`, which runs
 failure callbacks): a health probe must only read, in one round trip after the PING.
@@ -13,40 +13,16 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
-from rq.utils import utcparse
 
-from config.exceptions import REDIS_DOWN, ServiceUnavailable
-from config.outbox import outbox_backlog
-from config.redis import redis_client, role_client
+from config.http.exceptions import ServiceUnavailable
+from config.redis.errors import REDIS_DOWN
+from config.outbox.reader import outbox_backlog
+from config.redis.clients import redis_client, role_client
 from quizzes import keys as quiz_keys
+from config.jobs import keys as rq_keys
+from config.jobs.workers import live_workers
 
 ROLES = ("data", "queue", "channels", "cache")
-
-# A worker heartbeats at every wake-up of its blocking dequeue (10 s with config.worker's
-# WORKER_TTL) and at the start and end of each job (a score job times out at 10 s); one that has
-# been silent this long is dead, even while its key (kept worker_ttl + 60 s) still exists.
-LIVE_WORKER_SECONDS = 45
-
-
-def live_workers(client, queue_name: str, *, now: float | None = None) -> int:
-    """Workers registered on `queue_name` whose last heartbeat is recent."""
-    now = time.time() if now is None else now
-    worker_keys = sorted(client.smembers(quiz_keys.rq_workers(queue_name)))
-    if not worker_keys:
-        return 0
-    with client.pipeline(transaction=False) as pipe:
-        for key in worker_keys:
-            pipe.hmget(key, "last_heartbeat", "death")
-        beats = pipe.execute()
-    return sum(
-        1 for beat, death in beats
-        if beat and not death and now - utcparse(_text(beat)).timestamp() <= LIVE_WORKER_SECONDS
-    )
-
-
-def _text(value) -> str:
-    return value.decode() if isinstance(value, bytes) else value  # RQ's own client answers bytes
-
 
 def roles_status() -> dict[str, str]:
     """PING each role's Redis once (roles on one address share the answer): "ok" or "unreachable"."""
@@ -82,10 +58,10 @@ def health_status() -> dict:
     now = time.time()
     overdue_ms = int((now - settings.SCORE_RESCUE_AFTER_SECONDS) * 1000)
     with rq_client.pipeline(transaction=False) as pipe:
-        pipe.llen(quiz_keys.rq_queue(name))
-        pipe.zcard(quiz_keys.rq_started(name))
-        pipe.zcount(quiz_keys.rq_started(name), "-inf", now)  # lease over: the worker is gone
-        pipe.zcard(quiz_keys.rq_failed(name))
+        pipe.llen(rq_keys.rq_queue(name))
+        pipe.zcard(rq_keys.rq_started(name))
+        pipe.zcount(rq_keys.rq_started(name), "-inf", now)  # lease over: the worker is gone
+        pipe.zcard(rq_keys.rq_failed(name))
         data_pipe = pipe if shared else client.pipeline(transaction=False)
         data_pipe.zcount(quiz_keys.submissions_queued(), "-inf", overdue_ms)
         data_pipe.get(quiz_keys.submissions_rescued())
@@ -110,7 +86,7 @@ def archive_status() -> dict:
     """The archive's outbox backlog, its oldest entry's age, and whether PostgreSQL answers."""
     from django.db import DatabaseError, connection
 
-    from config.archiver import GROUP
+    from config.outbox.archiver import GROUP
 
     try:
         with connection.cursor() as cursor:

@@ -42,12 +42,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "config.views.ErrorPageMiddleware",  # outermost: not even DEBUG shows Django's debug page
-    "config.request_log.RequestLogMiddleware",
+    "config.http.error_pages.ErrorPageMiddleware",  # outermost: not even DEBUG shows Django's debug page
+    "config.http.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "config.middleware.JsonErrorMiddleware",
+    "config.http.middleware.JsonErrorMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -55,8 +55,8 @@ MIDDLEWARE = [
     "ratelimit.headers.RateLimitHeadersMiddleware",
 ]
 
-# Django's debug page lists the settings (REDIS_URL included): never render it (config/views.py).
-DEFAULT_EXCEPTION_REPORTER = "config.views.QuietExceptionReporter"
+# Django's debug page lists the settings (REDIS_URL included): never render it (config/http/error_pages.py).
+DEFAULT_EXCEPTION_REPORTER = "config.http.error_pages.QuietExceptionReporter"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -146,16 +146,15 @@ OUTBOX_MAXLEN = env_int("OUTBOX_MAXLEN", 2_000_000)
 # Every consumer group of the outbox: entries are trimmed only once all of them exist and are
 # done. `relay` when the queue has its own Redis, `archive` with the archive on.
 OUTBOX_GROUPS = [*(["relay"] if SUBMISSIONS_VIA_OUTBOX else []), *(["archive"] if ARCHIVE_ENABLED else [])]
-# What the `relay` consumer group does with each outbox entry type (config/outbox.py).
-OUTBOX_RELAY_HANDLERS = {"submission.accepted": "quizzes.relay.submission_accepted"}
+# What the `relay` consumer group does with each outbox entry type (config/outbox/reader.py).
 
-# django-redis serves every sync Redis client (config/redis.py). Both aliases share one set of
+# django-redis serves every sync Redis client (config/redis/clients.py). Both aliases share one set of
 # pool options; they differ in replies and role. "default" is Django's cache (bytes, pickled
 # values) on the cache role; "data" is the raw client services and selectors use (text replies)
 # on the data role. Its cache API is not used.
 _REDIS_POOL_OPTIONS = {
-    # Pools are keyed by each alias's options, not by URL alone (see config.redis.ConnectionFactory).
-    "CONNECTION_FACTORY": "config.redis.ConnectionFactory",
+    # Pools are keyed by each alias's options, not by URL alone (see config.redis.clients.ConnectionFactory).
+    "CONNECTION_FACTORY": "config.redis.clients.ConnectionFactory",
     # Blocking pool: at the cap a caller waits (up to the socket timeout) for a connection to
     # come back instead of failing at once. Under an ASGI server every in-flight sync request
     # runs on its own thread, so a burst can briefly want more connections than the cap.
@@ -196,7 +195,7 @@ def _django_redis_alias(address, *, key_prefix: str, text: bool) -> dict:
         # SentinelClient would send reads to a replica at random, and a session written a
         # moment ago could then be missing.
         options.update(
-            CONNECTION_FACTORY="config.redis.SentinelConnectionFactory",
+            CONNECTION_FACTORY="config.redis.clients.SentinelConnectionFactory",
             CONNECTION_POOL_CLASS="redis.sentinel.SentinelConnectionPool",
             SENTINELS=list(address.sentinels),
             SENTINEL_KWARGS=_sentinel_kwargs(),
@@ -241,7 +240,7 @@ def _rq_connection(address) -> dict:
 
 
 SCORE_QUEUE = env_str("SCORE_QUEUE", "scores")
-# A score job takes milliseconds; its worker holds it for this + 10 s (config/worker.py), after
+# A score job takes milliseconds; its worker holds it for this + 10 s (config/jobs/worker.py), after
 # which RQ's maintenance retries the job of a worker that died.
 SCORE_JOB_TIMEOUT_SECONDS = env_int("SCORE_JOB_TIMEOUT_SECONDS", 10)
 RQ_QUEUES = {
@@ -310,11 +309,11 @@ WS_QUEUE_MAX = env_int("WS_QUEUE_MAX", 256)
 WS_SESSION_CHECK_SECONDS = env_float("WS_SESSION_CHECK_SECONDS", 3.0)
 # How long a socket waits for its process's Pub/Sub subscription before giving up (close 4503).
 WS_SUBSCRIBE_TIMEOUT_SECONDS = env_float("WS_SUBSCRIBE_TIMEOUT_SECONDS", 5.0)
-# channels_redis' pub/sub layer, subclassed for fan-out (config/channel_layer.py): a member's
+# channels_redis' pub/sub layer, subclassed for fan-out (config/realtime/channel_layer.py): a member's
 # queue holds WS_QUEUE_MAX messages; the timeouts turn a dead Redis into a quick error.
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "config.channel_layer.FanoutChannelLayer",
+        "BACKEND": "config.realtime.channel_layer.FanoutChannelLayer",
         "CONFIG": {
             "hosts": [_channels_host(REDIS_ROLES["channels"])],
             "prefix": f"{REDIS_KEY_PREFIX}:ch:",
@@ -329,14 +328,13 @@ CHANNEL_LAYERS = {
 # and when the `scheduler` process enqueues it (cron syntax, UTC; default: hourly at :17).
 INACTIVE_SWEEP_BATCH = env_int("INACTIVE_SWEEP_BATCH", 500)
 INACTIVE_SWEEP_CRON = env_str("INACTIVE_SWEEP_CRON", "17 * * * *")
-# The archive (quizzes/archive.py, config/outbox.py; its outbox cap is OUTBOX_MAXLEN): entries
+# The archive (quizzes/archive.py, config/outbox/reader.py; its outbox cap is OUTBOX_MAXLEN): entries
 # per archiver transaction, and how long a processed submission's hash stays in Redis once it is
 # in PostgreSQL.
 ARCHIVE_BATCH = env_int("ARCHIVE_BATCH", 500)
 ARCHIVE_CONSUMER = env_str("ARCHIVE_CONSUMER", "archiver-1")
 SUBMISSION_REDIS_SECONDS = env_int("SUBMISSION_REDIS_SECONDS", 7 * 24 * 60 * 60)
-# Each app's outbox entry types and how they reach PostgreSQL (config/archiver.py).
-ARCHIVE_HANDLERS = ["accounts.archive.HANDLERS", "quizzes.archive.HANDLERS"]
+# Each app's outbox entry types and how they reach PostgreSQL (config/outbox/archiver.py).
 # Submissions per round trip when results are aggregated from Redis (archive off).
 RESULTS_REDIS_CHUNK = env_int("RESULTS_REDIS_CHUNK", 1000)
 # (end of operations)
@@ -377,10 +375,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
-        "config.renderers.BrowsableAPIRenderer",
+        "accounts.renderers.BrowsableAPIRenderer",
     ],
-    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "config.exceptions.exception_handler",
+    "DEFAULT_PARSER_CLASSES": ["config.http.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "config.http.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "accounts.user.AnonymousUser",
     "UNAUTHENTICATED_TOKEN": None,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -388,14 +386,9 @@ REST_FRAMEWORK = {
 }
 
 # The plain successful GET /api/v1/me and GET /api/v1/leaderboard are answered on the event loop,
-# outside Django's request cycle, with the same bytes (config/fastpath.py). 0 sends them through it.
+# outside Django's request cycle, with the same bytes (config/http/fastpath.py). 0 sends them through it.
 FAST_READS = env_bool("FAST_READS", True)
 # Which reads, by path: each app's FastRead (parse, read), and the session lookup they share.
-FAST_READ_ROUTES = {
-    "/api/v1/me": "accounts.fastreads.ME",
-    "/api/v1/leaderboard": "leaderboard.fastreads.PAGE",
-}
-FAST_READ_AUTHENTICATION = "accounts.services.session_touch_async"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Quizboard API",
@@ -414,7 +407,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.openapi.add_error_responses",
+        "config.http.openapi.add_error_responses",
     ],
 }
 
@@ -422,6 +415,6 @@ SPECTACULAR_SETTINGS = {
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
 # "json": one JSON object per line (for log shippers); "text": for people. JSON unless DEBUG.
 LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
-# One line per HTTP request (method, path, status, duration_ms, user_id): config/request_log.py.
+# One line per HTTP request (method, path, status, duration_ms, user_id): config/http/request_log.py.
 LOG_REQUESTS = env_bool("LOG_REQUESTS", True)
 LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)

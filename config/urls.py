@@ -10,7 +10,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
-from config import browser
+from config.http.openapi import SchemaApi
+from leaderboard import pages
 
 NOT_FOUND = "not-found"
 
@@ -57,19 +58,19 @@ def not_found(request, *args, **kwargs):
 
 
 urlpatterns = [
-    path("api/v1/schema/", browser.SchemaApi.as_view(), name="schema"),
+    path("api/v1/schema/", SchemaApi.as_view(), name="schema"),
     path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     # In a browser: the API docs offline, the AsyncAPI document, login, the live page.
     path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
-    path("api/v1/asyncapi.yaml", browser.asyncapi_document, name="asyncapi"),
+    path("api/v1/asyncapi.yaml", pages.asyncapi_document, name="asyncapi"),
     path("api-auth/", include("accounts.browser")),
-    path("live/", browser.live_page, name="live"),
-    path("", csrf_exempt(partial(browser.home, not_found=not_found)), name="home"),
+    path("live/", pages.live_page, name="live"),
+    path("", csrf_exempt(partial(pages.home, not_found=not_found)), name="home"),
     path("api/v1/", include("config.api_router")),
     re_path(r"^.*$", not_found, name=NOT_FOUND),
 ]
 
-handler400 = "config.views.bad_request"
-handler403 = "config.views.permission_denied"
-handler404 = "config.views.page_not_found"
-handler500 = "config.views.server_error"
+handler400 = "config.http.error_pages.bad_request"
+handler403 = "config.http.error_pages.permission_denied"
+handler404 = "config.http.error_pages.page_not_found"
+handler500 = "config.http.error_pages.server_error"

@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
-from config.exceptions import NotFound
+from config.http.exceptions import NotFound
 from leaderboard import selectors
 from leaderboard.keys import PERIODS
 

@@ -15,7 +15,7 @@ Groups and the messages they carry (group_send from any process reaches these so
 
 `feed.event` is `{"type", "event_id", "after", "text"}`: `text` is sent to the client as is,
 `after` (optional) is the id of the Stream entry before this one. The layer itself sends
-`layer.reconnected` to every member after it resubscribed (config/channel_layer.py).
+`layer.reconnected` to every member after it resubscribed (config/realtime/channel_layer.py).
 
 The seam between replay and live delivery: (1) join the groups (the layer returns once Redis
 acknowledged the subscription), so every event announced from now on is queued for this
@@ -42,7 +42,7 @@ from django.conf import settings
 
 from accounts import keys as account_keys
 from accounts.services import ws_ticket_redeem
-from config.channel_layer import REDIS_ERRORS
+from config.realtime.channel_layer import REDIS_ERRORS
 from leaderboard import keys, selectors
 from leaderboard.events import EVENT_ID_RE, NO_EVENT_ID, event_id_order, with_event_id
 

@@ -33,8 +33,8 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts import keys as account_keys
-from config.channel_layer import group_send_sync
-from config.redis import LuaScript
+from config.realtime.channel_layer import group_send_sync
+from config.redis.lua import LuaScript
 from leaderboard import keys
 
 TOP_N = 10

@@ -1,11 +1,11 @@
-"""The fast read of `GET /api/v1/leaderboard` (settings.FAST_READ_ROUTES; config/fastpath.py serves it).
+"""The fast read of `GET /api/v1/leaderboard` (registered in apps.py; config/http/fastpath.py serves it).
 
 The same page read as `LeaderboardViewSet.list`, on the event loop's Redis pool, for a query its
 own parser accepts as is; any other query goes to the full stack, which answers its 400.
 """
 from __future__ import annotations
 
-from config.fastpath import FastRead
+from config.http.fastpath import FastRead
 from leaderboard import selectors
 from leaderboard.apis import PageIn, plain_query
 

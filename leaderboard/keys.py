@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from accounts import keys as account_keys
-from config.keys import key
+from config.redis.keys import key
 
 PERIODS = ("all", "day", "week")
 BOARD_GROUP = "leaderboard"

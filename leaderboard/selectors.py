@@ -11,7 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 from accounts import keys as account_keys
-from config.redis import LuaScript, async_redis_client
+from config.redis.clients import async_redis_client
+from config.redis.lua import LuaScript
 from leaderboard import keys
 from leaderboard.encoding import decode_points
 from leaderboard.events import TOP_N

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from accounts import keys as account_keys
-from config.redis import LuaScript, redis_client
+from config.redis.clients import redis_client
+from config.redis.lua import LuaScript
 from leaderboard import encoding, keys
 
 _LUA = Path(__file__).parent / "lua"

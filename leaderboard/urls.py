@@ -1,7 +1,7 @@
 """Leaderboard routes: the app's viewset on a router (config/api_router.py mounts it at /api/v1/)."""
 from rest_framework.routers import SimpleRouter
 
-import config.converters  # noqa: F401  (registers <user_id:...>)
+import config.http.converters  # noqa: F401  (registers <user_id:...>)
 from leaderboard import apis
 
 router = SimpleRouter(trailing_slash=False, use_regex_path=False)

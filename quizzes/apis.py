@@ -12,8 +12,8 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
-from config.exceptions import ApplicationError, NotFound
-from config.fields import StrictCharField, StrictIntegerField
+from config.http.exceptions import ApplicationError, NotFound
+from config.http.fields import StrictCharField, StrictIntegerField
 from quizzes import selectors, services
 from quizzes.permissions import IsAdminOrReadOnly
 from quizzes.results import results_fetch

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from config.archiver import Handler
-from config.redis import LuaScript
+from config.outbox.archiver import Handler
+from config.redis.lua import LuaScript
 from quizzes import keys
 
 _release = LuaScript(Path(__file__).parent / "lua" / "submissions_release.lua")

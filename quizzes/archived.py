@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.db import connection
 
-from quizzes.services import iso
+from config.http.times import iso
 
 _SUBMISSION = """
 SELECT id, quiz_id, score, max_score, correct, created_at, processed_at

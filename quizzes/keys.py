@@ -18,23 +18,11 @@
 The results cache goes through Django's cache (CACHES["default"]), which prefixes the keys built
 here with `qb:cache:1:` (KEY_PREFIX and the cache's key version).
 
-RQ owns its keys; we name them through RQ's own classes so a Lua script can write a job exactly
-as `Queue.enqueue_job` would: `rq:job:{id}` (hash), `rq:queue:{name}` (list), `rq:queues` (set),
-and the reconciler can look for a job where RQ keeps it: the queue's intermediate list and its
-started, scheduled and failed registries.
-A submission's id is also its score job's id.
+RQ owns its keys, named in `config/jobs/keys.py`. A submission's id is also its score job's id.
 """
 from __future__ import annotations
 
-from rq.intermediate_queue import IntermediateQueue
-from rq.job import Job
-from rq.queue import Queue
-from rq.registry import (
-    DeferredJobRegistry, FailedJobRegistry, FinishedJobRegistry, ScheduledJobRegistry, StartedJobRegistry,
-)
-from rq.worker_registration import WORKERS_BY_QUEUE_KEY
-
-from config.keys import digest, key
+from config.redis.keys import digest, key
 
 
 def quizzes_index() -> str:
@@ -86,44 +74,3 @@ def submissions_queued() -> str:
 
 def submissions_rescued() -> str:
     return key("submissions", "rescued")
-
-
-def rq_job(job_id: str) -> str:
-    return Job.key_for(job_id)
-
-
-def rq_queue(name: str) -> str:
-    return f"{Queue.redis_queue_namespace_prefix}{name}"
-
-
-def rq_queues() -> str:
-    return Queue.redis_queues_keys
-
-
-def rq_intermediate(name: str) -> str:
-    return IntermediateQueue.get_intermediate_queue_key(rq_queue(name))
-
-
-def rq_started(name: str) -> str:
-    return StartedJobRegistry.key_template.format(name)
-
-
-def rq_scheduled(name: str) -> str:
-    return ScheduledJobRegistry.key_template.format(name)
-
-
-def rq_failed(name: str) -> str:
-    return FailedJobRegistry.key_template.format(name)
-
-
-def rq_workers(name: str) -> str:
-    """The set of worker keys registered on queue `name`."""
-    return WORKERS_BY_QUEUE_KEY % name
-
-
-def rq_finished(name: str) -> str:
-    return FinishedJobRegistry.key_template.format(name)
-
-
-def rq_deferred(name: str) -> str:
-    return DeferredJobRegistry.key_template.format(name)

@@ -21,11 +21,12 @@ from typing import Callable
 from django.db import connection
 
 from accounts import keys as account_keys
-from config.redis import LuaScript, redis_client
+from config.redis.clients import redis_client
+from config.redis.lua import LuaScript
 from leaderboard import encoding
 from leaderboard import keys as board_keys
 from quizzes import keys
-from quizzes.services import iso
+from config.http.times import iso
 
 _LUA = Path(__file__).parent / "lua"
 _player_restore = LuaScript(_LUA / "player_restore.lua")

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from django.conf import settings
 
-from config.redis import LuaScript, role_client
-from config.replication import acknowledged, replicas_required
-from quizzes import keys
+from config.redis.clients import role_client
+from config.redis.lua import LuaScript
+from config.redis.replication import acknowledged, replicas_required
 from quizzes.services import score_job_fields
+from config.jobs import keys as rq_keys
 
 _enqueue = LuaScript(Path(__file__).parent / "lua" / "score_job_enqueue.lua")
 
@@ -23,7 +24,7 @@ _enqueue = LuaScript(Path(__file__).parent / "lua" / "score_job_enqueue.lua")
 def submission_accepted(data: dict, entry_id: str) -> None:
     """Enqueue the submission's score job on the queue role, waiting for its replicas when required."""
     job = {"submission_id": data["submission_id"], "quiz_id": data["quiz_id"], "user_id": data["user_id"]}
-    script_keys = [keys.rq_job(job["submission_id"]), keys.rq_queue(settings.SCORE_QUEUE), keys.rq_queues()]
+    script_keys = [rq_keys.rq_job(job["submission_id"]), rq_keys.rq_queue(settings.SCORE_QUEUE), rq_keys.rq_queues()]
     args = [job["submission_id"], *score_job_fields(**job)]
     client = role_client("queue")
     if replicas_required():

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
-from config.exceptions import NotFound
+from config.http.exceptions import NotFound
 from quizzes import keys, selectors
 
 POLL_SECONDS = 0.02

@@ -17,13 +17,16 @@ from django.conf import settings
 from rq.utils import utcformat
 
 from accounts import keys as account_keys
-from config.outbox import outbox_script_args
-from config.redis import LuaScript, redis_client
-from config.replication import ReplicasNotAcknowledged, acknowledged, replicas_required
+from config.outbox.reader import outbox_script_args
+from config.redis.clients import redis_client
+from config.redis.lua import LuaScript
+from config.redis.replication import ReplicasNotAcknowledged, acknowledged, replicas_required
 from leaderboard import encoding, events
 from leaderboard import keys as board_keys
 from quizzes import keys
-from quizzes.services import score_job_fields, iso
+from config.http.times import iso
+from quizzes.services import score_job_fields
+from config.jobs import keys as rq_keys
 
 _LUA = Path(__file__).parent / "lua"
 _score_apply = LuaScript(_LUA / "score_apply.lua", library=(encoding.TIE_LUA, events.SCORE_EVENTS_LUA))
@@ -164,9 +167,9 @@ def submissions_rescue(*, older_than_seconds: float, now: datetime | None = None
         )
         outcome = _submission_rescue(
             keys=[
-                keys.submission(submission_id), keys.submissions_queued(), keys.rq_job(submission_id),
-                keys.rq_queue(queue), keys.rq_intermediate(queue), keys.rq_started(queue),
-                keys.rq_scheduled(queue), keys.rq_failed(queue), keys.rq_queues(),
+                keys.submission(submission_id), keys.submissions_queued(), rq_keys.rq_job(submission_id),
+                rq_keys.rq_queue(queue), rq_keys.rq_intermediate(queue), rq_keys.rq_started(queue),
+                rq_keys.rq_scheduled(queue), rq_keys.rq_failed(queue), rq_keys.rq_queues(),
                 keys.submissions_rescued(),
             ],
             args=[submission_id, utcformat(now), now.timestamp(), older_than_seconds, *job_fields],

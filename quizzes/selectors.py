@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from accounts import keys as account_keys
-from config.redis import redis_client
+from config.redis.clients import redis_client
 from quizzes import keys
 
 TOP_SCORERS = 10

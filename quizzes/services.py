@@ -4,8 +4,6 @@ Scoring (the worker's side) is in `scoring.py`, the results cache in `results.py
 """
 from __future__ import annotations
 
-import copy
-import functools
 import json
 import secrets
 import uuid
@@ -14,17 +12,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from django.conf import settings
-from rq.job import Callback, Job, Retry
-from rq.queue import Queue
-from rq.utils import now as rq_now
 
-from config.exceptions import ApplicationError, Conflict, IdempotencyMismatch, NotFound
-from config.keys import digest, outbox_stream
-from config.outbox import outbox_append, outbox_script_args
-from config.redis import LuaScript, redis_client
-from config.replication import acknowledged, replicas_required
+from config.http.times import iso
+from config.jobs.enqueue import job_fields
+from config.http.exceptions import ApplicationError, Conflict, IdempotencyMismatch, NotFound
+from config.redis.keys import digest, outbox_stream
+from config.outbox.reader import outbox_append, outbox_script_args
+from config.redis.clients import redis_client
+from config.redis.lua import LuaScript
+from config.redis.replication import acknowledged, replicas_required
 from quizzes import keys, selectors
 from ratelimit.limiters import LimitResult
+from config.jobs import keys as rq_keys
 
 _LUA = Path(__file__).parent / "lua"
 _quiz_update = LuaScript(_LUA / "quiz_update.lua")
@@ -58,11 +57,6 @@ class Accepted:
 
 class NotAReplay(Exception):
     """A `replay_only` submission was new, not the replay of an earlier one: nothing was written."""
-
-
-def iso(at: datetime) -> str:
-    """Format an instant as ISO-8601 UTC with a Z."""
-    return at.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _definition(*, title: str, questions: list[dict]) -> dict:
@@ -181,7 +175,7 @@ def submission_create(
         script_keys.append(outbox_stream())
         mode_args = ["outbox", settings.OUTBOX_MAXLEN]
     else:
-        script_keys += [keys.rq_job(submission_id), keys.rq_queue(settings.SCORE_QUEUE), keys.rq_queues()]
+        script_keys += [rq_keys.rq_job(submission_id), rq_keys.rq_queue(settings.SCORE_QUEUE), rq_keys.rq_queues()]
         mode_args = ["rq", *score_job_fields(**job)]
     script_keys.append(keys.submissions_queued())
     if idempotency_key is not None:
@@ -227,40 +221,13 @@ def _accepted(reply: list) -> Accepted:
     raise ApplicationError(details={"fields": {"answers": problem}})
 
 
-# Fields of the job hash that differ from one score job to the next; the rest is built once.
-_JOB_VARYING = ("created_at", "data", "description", "enqueued_at")
-
-
-@functools.cache
-def _score_job_template(queue_name: str, timeout: int | None, intervals: tuple[int, ...]) -> tuple[Job, list]:
-    """Build one score job with RQ's own API and its constant hash fields, once per settings."""
-    # Building a job (Queue, create_job, to_dict) cost ~6% of accepting a submission; only the
-    # kwargs, their description and the timestamps change, so those are all each call redoes.
-    queue = Queue(queue_name, connection=redis_client(), default_timeout=timeout)
-    job = queue.create_job(
-        SCORE_JOB,
-        kwargs={"submission_id": "", "quiz_id": "", "user_id": ""},
-        # A retry goes to the front of the queue: its submission has waited longest.
-        retry=Retry(max=len(intervals), interval=list(intervals), enqueue_at_front=True) if intervals else None,
-        on_failure=Callback(SCORE_JOB_FAILED),
-    )
-    constant: list = []
-    for name, value in job.to_dict().items():
-        if value is not None and name not in _JOB_VARYING:
-            constant += [name, value]
-    return job, constant
-
-
 def score_job_fields(*, submission_id: str, quiz_id: str, user_id: str) -> list:
     """Return the score job's hash fields, flattened for HSET as rq's own scripts do."""
-    template, fields = _score_job_template(
-        settings.SCORE_QUEUE,
-        settings.RQ_QUEUES[settings.SCORE_QUEUE].get("DEFAULT_TIMEOUT"),
-        tuple(settings.SCORE_JOB_RETRY_INTERVALS or ()),
+    return job_fields(
+        func=SCORE_JOB,
+        kwargs={"submission_id": submission_id, "quiz_id": quiz_id, "user_id": user_id},
+        queue_name=settings.SCORE_QUEUE,
+        timeout=settings.RQ_QUEUES[settings.SCORE_QUEUE].get("DEFAULT_TIMEOUT"),
+        retry_intervals=tuple(settings.SCORE_JOB_RETRY_INTERVALS or ()),
+        on_failure=SCORE_JOB_FAILED,
     )
-    job = copy.copy(template)  # a private copy: the template is shared by the server's threads
-    job.kwargs = {"submission_id": submission_id, "quiz_id": quiz_id, "user_id": user_id}
-    job.description = job.get_call_string()
-    job.created_at = job.enqueued_at = rq_now()  # what Queue.enqueue_job stamps before saving
-    varying = job.to_dict()
-    return fields + [item for name in _JOB_VARYING for item in (name, varying[name])]

@@ -1,7 +1,7 @@
 """RQ jobs for quizzes: the score job, its failure callback, and the reconciler.
 
 Enqueued by `services.submission_create` (inside the accept script) on settings.SCORE_QUEUE and
-run by `manage.py rqworker --worker-class config.worker.ResilientSimpleWorker` (RQ's SimpleWorker,
+run by `manage.py rqworker --worker-class config.jobs.worker.ResilientSimpleWorker` (RQ's SimpleWorker,
 no fork per job, kept alive through Redis outages).
 
 Delivery: the score is applied exactly once (the applied marker in score_apply.lua makes a

@@ -13,7 +13,7 @@ usernames are client-supplied text, so only their SHA-256 appears in a key.
 """
 from __future__ import annotations
 
-from config.keys import digest, key
+from config.redis.keys import digest, key
 
 SUBMISSIONS = "submissions"
 AUTH_IP = "auth-ip"

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.redis import LuaScript, redis_client
+from config.redis.clients import redis_client
+from config.redis.lua import LuaScript
 
 _LUA = Path(__file__).parent / "lua"
 

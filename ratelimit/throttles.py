@@ -15,7 +15,7 @@ from django.conf import settings
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
-from config.exceptions import REDIS_DOWN
+from config.redis.errors import REDIS_DOWN
 from ratelimit import keys
 from ratelimit.clientip import client_ip
 from ratelimit.headers import recorded_results, result_discard, result_record, result_replace

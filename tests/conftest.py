@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from config.redis import redis_client, reset_clients
+from config.redis.clients import redis_client, reset_clients
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def point_redis(settings, url: str) -> None:
 
 def point_redis_away(settings) -> None:
     """Aim every Redis client at a closed port, as if Redis were unreachable."""
-    from config.embedded_redis import free_port
+    from config.dev.embedded_redis import free_port
 
     point_redis(settings, f"redis://127.0.0.1:{free_port()}/0")
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from config.embedded_redis import free_port
+from config.dev.embedded_redis import free_port
 
 INSTALL_HINT = "PostgreSQL server binaries not found: install them with `apt-get install -y postgresql`"
 

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from config.embedded_redis import free_port
+from config.dev.embedded_redis import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

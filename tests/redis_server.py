@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from config.embedded_redis import free_port, redis_server_binary
+from config.dev.embedded_redis import free_port, redis_server_binary
 
 
 class RedisServer:

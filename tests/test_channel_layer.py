@@ -1,11 +1,11 @@
-"""The channel layer (config/channel_layer.py) on the real test Redis: reconnects, bounded queues, sync sends."""
+"""The channel layer (config/realtime/channel_layer.py) on the real test Redis: reconnects, bounded queues, sync sends."""
 from __future__ import annotations
 
 import asyncio
 
 from channels.layers import get_channel_layer
 
-from config.channel_layer import group_send_sync
+from config.realtime.channel_layer import group_send_sync
 
 TIMEOUT = 5
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from config.devenv import RUN_ID, ForeignRedis, dev_env_load, dev_env_write
+from config.dev.devenv import RUN_ID, ForeignRedis, dev_env_load, dev_env_write
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 
-from config.redis import reset_clients
+from config.redis.clients import reset_clients
 from tests.conftest import point_redis_away
 
 

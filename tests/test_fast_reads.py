@@ -1,4 +1,4 @@
-"""The fast reads (config/fastpath.py) answer exactly what the full Django stack answers.
+"""The fast reads (config/http/fastpath.py) answer exactly what the full Django stack answers.
 
 Two real web servers (the Procfile's line) on the same Redis, one with FAST_READS on and one
 with it off, get the same requests; status, headers and body must match. In-process tests then
@@ -12,7 +12,7 @@ import logging
 import httpx
 import pytest
 
-from config.redis import async_redis_client
+from config.redis.clients import async_redis_client
 from leaderboard.services import board_put
 
 ME = "/api/v1/me"
@@ -198,7 +198,7 @@ def _call(app, scope: dict) -> tuple[int, dict, bytes]:
 
 @pytest.fixture
 def fast_app(redis):
-    from config.fastpath import FastReads
+    from config.http.fastpath import FastReads
 
     spy = Spy()
     return FastReads(spy), spy
@@ -225,7 +225,7 @@ def test_other_methods_and_ssl_redirect_go_to_the_full_stack(fast_app, people, s
     token = people[0]["token"]
     assert _call(app, _scope(ME, _headers(token, {}), method="HEAD"))[0] == 299
     assert _call(app, _scope(ME, _headers(token, {}), method="POST"))[0] == 299
-    from config.fastpath import FastReads
+    from config.http.fastpath import FastReads
 
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -289,6 +289,6 @@ def test_a_bug_in_the_fast_path_hands_over_and_is_logged(fast_app, people, monke
 
     monkeypatch.setattr(selectors, "user_profile_async", broken)
     app, spy = fast_app
-    with caplog.at_level(logging.ERROR, logger="config.fastpath"):
+    with caplog.at_level(logging.ERROR, logger="config.http.fastpath"):
         assert _call(app, _scope(ME, _headers(people[0]["token"], {})))[0] == 299
     assert any("fast read failed" in r.getMessage() for r in caplog.records)

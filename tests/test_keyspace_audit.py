@@ -25,7 +25,7 @@ from accounts.tasks import inactive_users_cleanup
 from tests.processes import ROOT, process_env
 from tests.quizzes.conftest import RIGHT, quiz_body
 
-KEY_MODULES = ("config.keys", "accounts.keys", "quizzes.keys", "ratelimit.keys", "leaderboard.keys")
+KEY_MODULES = ("config.redis.keys", "accounts.keys", "quizzes.keys", "ratelimit.keys", "leaderboard.keys")
 # RQ's own long-lived structures (rq.queue, rq.registry, rq.worker_registration, rq.cron).
 RQ_PERMANENT = (
     r"rq:queues", r"rq:queue:[^:]+", r"rq:workers", r"rq:workers:[^:]+",
@@ -79,7 +79,7 @@ def _run_worker(*queues: str) -> None:
     """The Procfile's worker command, in burst mode, until its queues are empty."""
     done = subprocess.run(
         [sys.executable, "manage.py", "rqworker", "--burst", "--with-scheduler", "--worker-class",
-         "config.worker.ResilientSimpleWorker", *queues],
+         "config.jobs.worker.ResilientSimpleWorker", *queues],
         cwd=ROOT, env=process_env(), capture_output=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr.decode()[-3000:]

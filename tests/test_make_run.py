@@ -19,8 +19,8 @@ import httpx
 import pytest
 import redis as redis_py
 
-from config.devenv import dev_env_read
-from config.embedded_redis import free_port
+from config.dev.devenv import dev_env_read
+from config.dev.embedded_redis import free_port
 from tests.redis_server import RedisServer
 
 ROOT = Path(__file__).resolve().parent.parent

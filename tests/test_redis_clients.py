@@ -10,7 +10,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from django.core.cache import cache
 from django_redis import get_redis_connection
 
-from config.redis import redis_client, reset_clients
+from config.redis.clients import redis_client, reset_clients
 
 
 @pytest.mark.parametrize("first", ["cache", "data"])

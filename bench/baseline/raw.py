@@ -10,10 +10,10 @@ import os
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.baseline.settings")
-django.setup()  # for config.redis's settings
+django.setup()  # for config.redis.clients' settings
 
 from accounts.selectors import user_profile_async  # noqa: E402
-from config.redis import async_redis_client  # noqa: E402
+from config.redis.clients import async_redis_client  # noqa: E402
 from leaderboard.selectors import leaderboard_page_async  # noqa: E402
 
 PROFILE = "/raw/profile/"

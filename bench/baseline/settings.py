@@ -11,7 +11,7 @@ DATABASES: dict = {}
 USE_TZ = True
 USE_I18N = False
 
-# Read by config.redis, so the floor uses the very client factory and pool options we use.
+# Read by config.redis.clients, so the floor uses the very client factory and pool options we use.
 REDIS_URL = os.environ["REDIS_URL"]
 REDIS_KEY_PREFIX = os.environ.get("REDIS_KEY_PREFIX", "qb")
 REDIS_SOCKET_TIMEOUT = 1.0

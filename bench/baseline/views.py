@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.selectors import user_profile, user_profile_async
-from config.redis import redis_client
+from config.redis.clients import redis_client
 from leaderboard.selectors import leaderboard_page, leaderboard_page_async
 
 

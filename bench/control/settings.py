@@ -15,7 +15,7 @@ class PingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        from config.redis import redis_client
+        from config.redis.clients import redis_client
 
         redis_client().ping()
         return self.get_response(request)

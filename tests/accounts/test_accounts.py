@@ -6,7 +6,7 @@ import threading
 import pytest
 
 from accounts import keys, services
-from config.exceptions import Conflict
+from config.http.exceptions import Conflict
 
 
 def test_register_login_me(api, auth_client):

@@ -18,6 +18,6 @@ def archive(settings, transactional_db):
 @pytest.fixture
 def drain():
     """Archive everything in the outbox now; returns how many entries."""
-    from config.archiver import archive_drain
+    from config.outbox.archiver import archive_drain
 
     return archive_drain

@@ -1,6 +1,6 @@
 """The Procfile's archiver with a test hook, run as a real process: `python -m tests.archive.hooked_archiver HOOK MARKER`.
 
-It runs `config.archiver.archive_run` as `manage.py archiver` does, except that its second
+It runs `config.outbox.archiver.archive_run` as `manage.py archiver` does, except that its second
 batch stops for good at HOOK and creates the file MARKER, so a test can kill -9 it there:
 "in_transaction" (after the batch's first upserts, before COMMIT) or "after_commit" (the
 batch committed, its entries not yet acknowledged).
@@ -23,8 +23,8 @@ def _stall(marker: Path) -> None:
 
 def main(hook: str, marker: Path) -> None:
     django.setup()
-    from config import archiver
-    from config.outbox import OutboxReader
+    from config.outbox import archiver
+    from config.outbox.reader import OutboxReader
 
     batches = {"n": 0}
     real_batch, real_ack = archiver.archive_batch, OutboxReader.ack

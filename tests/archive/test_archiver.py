@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from accounts.models import User
-from config.keys import outbox_stream
+from config.redis.keys import outbox_stream
 from quizzes import keys
 from quizzes.models import Quiz, QuizBest, QuizVersion, Submission
 

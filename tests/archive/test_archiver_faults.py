@@ -11,9 +11,9 @@ from django.db import connection
 
 from accounts.models import User
 from accounts.services import user_create
-from config.archiver import GROUP
-from config.keys import outbox_stream
-from config.outbox import outbox_backlog
+from config.outbox.archiver import GROUP
+from config.redis.keys import outbox_stream
+from config.outbox.reader import outbox_backlog
 from quizzes import keys, scoring, services
 from quizzes.models import QuizBest, Submission
 from tests.postgres_server import postgres_server

@@ -43,7 +43,7 @@ def worker_ready(worker: WorkerProcess, client=None) -> None:
     RQ registers a worker ("started") before it installs its SIGTERM handler; the state turns
     "idle" (or "busy") only once the loop runs, so a signal sent from then on is handled.
     """
-    from config.redis import redis_client
+    from config.redis.clients import redis_client
 
     client = client or redis_client()
 
@@ -112,7 +112,7 @@ def wait_processed(redis, submission_id: str, worker: WorkerProcess | None = Non
 @pytest.fixture
 def private_redis(settings):
     """Start a Redis of the test's own (it may crash it); this process's clients point at it."""
-    from config.redis import reset_clients
+    from config.redis.clients import reset_clients
     from tests.conftest import point_redis
     from tests.faults.processes import RestartableRedis
 

@@ -1,6 +1,6 @@
 """The Procfile's worker with a test hook, run as a real process: `python -m tests.faults.hooked_worker`.
 
-It is the Procfile's `manage.py rqworker --worker-class config.worker.ResilientSimpleWorker
+It is the Procfile's `manage.py rqworker --worker-class config.jobs.worker.ResilientSimpleWorker
 --with-scheduler scores`, with two test-only changes:
 
 - A pause hook around the score script. A test sets PAUSE_NEXT to "before" or "after"; the next
@@ -9,7 +9,7 @@ It is the Procfile's `manage.py rqworker --worker-class config.worker.ResilientS
   worker while it waits there: before the score script (nothing applied yet) or after it (the
   score applied, its events not yet sent). "outage" waits after the score script until Redis
   stops answering, so the rest of the job meets the outage.
-- FastRecoveryWorker: the lease on a running job (config.worker holds it for the job timeout
+- FastRecoveryWorker: the lease on a running job (config.jobs.worker holds it for the job timeout
   + 10 s) and the maintenance interval (10 s) shortened to a second. RQ's own code still finds
   the abandoned job, runs the failure callback and retries it; only its clocks are faster, so a
   test needs no half-minute waits (tests/faults/test_scoring_pipeline.py runs the real clocks). `--worker-ttl 16` makes the worker's blocking dequeue
@@ -25,7 +25,7 @@ import os
 import sys
 import time
 
-from config.worker import ResilientSimpleWorker
+from config.jobs.worker import ResilientSimpleWorker
 
 PAUSE_NEXT = "test:faults:pause-next"  # "before" or "after": where the next score job waits
 PAUSED = "test:faults:paused"  # list of submission ids whose job reached the pause
@@ -66,7 +66,7 @@ def _hooked(score):
     """Wrap the score step so the job can pause right before or right after it."""
 
     def submission_score(**kwargs):
-        from config.redis import redis_client
+        from config.redis.clients import redis_client
 
         client = redis_client()
         where = client.getdel(PAUSE_NEXT)

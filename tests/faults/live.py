@@ -13,7 +13,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 from accounts import services as account_services
-from config.redis import redis_client
+from config.redis.clients import redis_client
 from quizzes import keys as quiz_keys
 from quizzes import services as quiz_services
 from tests.faults.processes import RestartableRedis, WorkerProcess, wait_until

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import redis
 
-from config.embedded_redis import free_port, redis_server_binary
+from config.dev.embedded_redis import free_port, redis_server_binary
 from tests.faults.processes import RestartableRedis, wait_until
 
 MASTER_NAME = "qbmain"

@@ -21,6 +21,7 @@ import httpx
 
 from quizzes import keys as quiz_keys
 from tests.processes import ROOT, process_env
+from config.jobs import keys as rq_keys
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # one INFO line per request otherwise
 
@@ -181,15 +182,15 @@ def wait_all_processed(client, submission_ids, *, timeout: float, poll: float = 
 def where_is(client, submission_id: str, queue: str = "scores") -> str:
     """A stuck submission's state and where RQ holds its job, for a failure message."""
     sub = client.hgetall(quiz_keys.submission(submission_id))
-    job = client.hmget(quiz_keys.rq_job(submission_id), "status", "retries_left", "retry_intervals")
-    started = [e for e in client.zrange(quiz_keys.rq_started(queue), 0, -1) if e.startswith(submission_id)]
+    job = client.hmget(rq_keys.rq_job(submission_id), "status", "retries_left", "retry_intervals")
+    started = [e for e in client.zrange(rq_keys.rq_started(queue), 0, -1) if e.startswith(submission_id)]
     places = {
-        "queue": client.lpos(quiz_keys.rq_queue(queue), submission_id) is not None,
-        "intermediate": client.lpos(quiz_keys.rq_intermediate(queue), submission_id) is not None,
+        "queue": client.lpos(rq_keys.rq_queue(queue), submission_id) is not None,
+        "intermediate": client.lpos(rq_keys.rq_intermediate(queue), submission_id) is not None,
         "started": bool(started),
-        "scheduled": client.zscore(quiz_keys.rq_scheduled(queue), submission_id) is not None,
-        "failed": client.zscore(quiz_keys.rq_failed(queue), submission_id) is not None,
-        "finished": client.zscore(quiz_keys.rq_finished(queue), submission_id) is not None,
+        "scheduled": client.zscore(rq_keys.rq_scheduled(queue), submission_id) is not None,
+        "failed": client.zscore(rq_keys.rq_failed(queue), submission_id) is not None,
+        "finished": client.zscore(rq_keys.rq_finished(queue), submission_id) is not None,
         "queued index": client.zscore(quiz_keys.submissions_queued(), submission_id) is not None,
     }
     return (f"{submission_id}: submission status={sub.get('status')} reason={sub.get('reason')!r}; "

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from config.embedded_redis import free_port
-from config.redis import redis_client
+from config.dev.embedded_redis import free_port
+from config.redis.clients import redis_client
 from quizzes import services as quiz_services
 from tests.faults.live import http, make_user
 from tests.faults.processes import wait_until

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from accounts import keys as account_keys
 from accounts import services as account_services
-from config.redis import redis_client
+from config.redis.clients import redis_client
 from quizzes import keys as quiz_keys
 from quizzes import services as quiz_services
 from tests.faults.conftest import Hook, submission_status, wait_processed
 from tests.faults.live import http
 from tests.faults.processes import wait_until
 from tests.quizzes.conftest import RIGHT, quiz_body
+from config.jobs import keys as rq_keys
 
 AOF_ALWAYS = ("--appendonly", "yes", "--appendfsync", "always")
 PASSWORD = "correct-horse-1"
@@ -91,7 +92,7 @@ def test_an_idempotency_record_survives_a_crash(live_system):
 
 
 def test_a_redis_crash_in_the_middle_of_a_job_does_not_stop_the_worker(live_system):
-    """config.worker.ResilientSimpleWorker waits for Redis where RQ's own worker would exit."""
+    """config.jobs.worker.ResilientSimpleWorker waits for Redis where RQ's own worker would exit."""
     server, worker, live = live_system.redis, live_system.worker, live_system.live
     hook = Hook(redis_client())
     hook.pause_next("outage")  # after the score script, go on once Redis is gone
@@ -114,7 +115,7 @@ def test_a_redis_crash_in_the_middle_of_a_job_does_not_stop_the_worker(live_syst
 
 
 def _job_status(job_id: str) -> str | None:
-    return redis_client().hget(quiz_keys.rq_job(job_id), "status")
+    return redis_client().hget(rq_keys.rq_job(job_id), "status")
 
 
 def _accept(user: dict, quiz: dict, count: int) -> list[str]:
@@ -128,9 +129,9 @@ def _accept(user: dict, quiz: dict, count: int) -> list[str]:
 def _survivors(accepted: list[str]) -> list[bool]:
     """For each acknowledged submission: is it whole after the restart (record and score job)?"""
     client = redis_client()
-    whole = [bool(client.exists(quiz_keys.submission(s)) and client.exists(quiz_keys.rq_job(s)))
+    whole = [bool(client.exists(quiz_keys.submission(s)) and client.exists(rq_keys.rq_job(s)))
              for s in accepted]
-    partial = [s for s in accepted if client.exists(quiz_keys.submission(s)) != client.exists(quiz_keys.rq_job(s))]
+    partial = [s for s in accepted if client.exists(quiz_keys.submission(s)) != client.exists(rq_keys.rq_job(s))]
     assert partial == []  # the accept script's writes survive together or not at all
     return whole
 
@@ -141,7 +142,7 @@ def test_a_crash_under_appendfsync_always_loses_no_acknowledged_write(private_re
     accepted = _accept(user, quiz_services.quiz_create(**quiz_body()), 300)
     _crash_and_restart(server)  # right after the last acknowledged write
     assert all(_survivors(accepted))
-    assert redis_client().llen(quiz_keys.rq_queue("scores")) == len(accepted)
+    assert redis_client().llen(rq_keys.rq_queue("scores")) == len(accepted)
 
 
 def _aof_flushed() -> bool:

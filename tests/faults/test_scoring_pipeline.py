@@ -16,13 +16,14 @@ import time
 import pytest
 
 from accounts import keys as account_keys
-from config.redis import redis_client
+from config.redis.clients import redis_client
 from quizzes import keys as quiz_keys
 from quizzes import services as quiz_services
 from tests.faults.live import make_user
 from tests.faults.processes import wait_until
 from tests.faults.stack import Load, ProcfileProcess, children, pid_alive, statuses, wait_all_processed
 from tests.quizzes.conftest import quiz_body
+from config.jobs import keys as rq_keys
 
 PLAYERS = 4
 REDIS_CRASHES = 6
@@ -86,7 +87,7 @@ def test_worker_killed_ten_times_under_load_scores_every_submission_within_a_min
     server, web, processes, players, quiz = stack
     worker = processes["worker"]
     redis = redis_client()
-    finished = quiz_keys.rq_finished("scores")
+    finished = rq_keys.rq_finished("scores")
     # Light enough that the worker keeps up even on a busy machine: the delays measured are
     # recovery, not a backlog.
     load = Load(web.url, quiz["id"], [p["token"] for p in players], pause=0.4).start()

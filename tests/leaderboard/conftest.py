@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from config.redis import async_redis_client
+from config.redis.clients import async_redis_client
 from leaderboard.services import board_put
 
 T0 = 1_800_000_000  # an instant (2027-01-15)

@@ -11,7 +11,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from config.redis import reset_clients
+from config.redis.clients import reset_clients
 from leaderboard import keys, selectors
 from leaderboard.events import score_events_publish, with_event_id
 

@@ -15,7 +15,7 @@ from django.conf import settings as django_settings
 from accounts import keys as account_keys
 from accounts import services as account_services
 from config.asgi import application
-from config.redis import reset_clients
+from config.redis.clients import reset_clients
 from leaderboard import keys, selectors
 from leaderboard.events import events_announce, score_events_publish, with_event_id
 from leaderboard.services import board_put

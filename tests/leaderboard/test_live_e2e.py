@@ -37,7 +37,7 @@ QUIZ = {
 
 def _worker_burst() -> None:
     """Run a real RQ worker until the score queue is empty."""
-    cmd = [sys.executable, "manage.py", "rqworker", "--burst", "--worker-class", "config.worker.ResilientSimpleWorker", "scores"]
+    cmd = [sys.executable, "manage.py", "rqworker", "--burst", "--worker-class", "config.jobs.worker.ResilientSimpleWorker", "scores"]
     done = subprocess.run(cmd, cwd=ROOT, env=process_env(), capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
 

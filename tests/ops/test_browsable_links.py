@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from accounts import services
-from config.renderers import link_api_paths
+from accounts.renderers import link_api_paths
 
 
 def test_relative_api_paths_become_links_and_markup_stays_text():

@@ -8,6 +8,7 @@ from django.conf import settings
 from rq import SimpleWorker
 
 from tests.ops.test_queue_stats import explode
+from config.jobs import keys as rq_keys
 
 
 def test_health_reports_queue_depth_failures_and_workers(api):
@@ -32,7 +33,7 @@ def test_health_reports_queue_depth_failures_and_workers(api):
 def test_health_counts_only_workers_that_heartbeat(api, redis):
     from rq.utils import utcformat
 
-    from config.health import LIVE_WORKER_SECONDS
+    from config.jobs.workers import LIVE_WORKER_SECONDS
 
     queue = django_rq.get_queue(settings.SCORE_QUEUE)
     alive, dead = (SimpleWorker([queue], connection=queue.connection) for _ in range(2))
@@ -49,7 +50,6 @@ def test_health_counts_only_workers_that_heartbeat(api, redis):
 
 
 def test_health_reports_started_and_stuck_work(api, make_user, redis, settings):
-    from quizzes import keys as quiz_keys
     from quizzes import services as quiz_services
     from tests.quizzes.conftest import quiz_body
 
@@ -59,7 +59,7 @@ def test_health_reports_started_and_stuck_work(api, make_user, redis, settings):
     old = datetime.now(timezone.utc) - timedelta(minutes=2)
     late = quiz_services.submission_create(user_id=user["id"], quiz_id=quiz["id"], answers=[0, 1, 0], now=old)
     quiz_services.submission_create(user_id=user["id"], quiz_id=quiz["id"], answers=[0, 1, 0])  # just now
-    redis.zadd(quiz_keys.rq_started(settings.SCORE_QUEUE), {f"{late.id}:x": 2**40})  # lease still on
+    redis.zadd(rq_keys.rq_started(settings.SCORE_QUEUE), {f"{late.id}:x": 2**40})  # lease still on
 
     queue = api.get("/api/v1/health").json()["queue"]
     assert (queue["queued"], queue["started"], queue["abandoned"], queue["stuck"]) == (2, 1, 0, 1)

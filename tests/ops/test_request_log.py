@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured, MiddlewareNotUsed
 
 from config.logging import RedactSecrets, build_formatter, logging_config, redact
-from config.request_log import RequestLogMiddleware
+from config.http.request_log import RequestLogMiddleware
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ def play(auth_client):
     def _play(token: str, quiz_id: str, answers: list[int]) -> None:
         resp = auth_client(token).post(f"/api/v1/quizzes/{quiz_id}/submissions", {"answers": answers}, format="json")
         assert resp.status_code == 202, resp.content
-        worker = django_rq.get_worker(settings.SCORE_QUEUE, worker_class="config.worker.ResilientSimpleWorker")
+        worker = django_rq.get_worker(settings.SCORE_QUEUE, worker_class="config.jobs.worker.ResilientSimpleWorker")
         worker.work(burst=True, logging_level="WARNING")
 
     return _play

@@ -15,8 +15,8 @@ PAGES_NEED = (
     "/static/rest_framework/js/jquery-3.7.1.min.js",
     "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js",
     "/static/drf_spectacular_sidecar/redoc/bundles/redoc.standalone.js",
-    "/static/quizboard/live.js",
-    "/static/quizboard/live.css",
+    "/static/leaderboard/live.js",
+    "/static/leaderboard/live.css",
 )
 
 

@@ -73,7 +73,7 @@ def run_worker():
     """Run the Procfile's worker class in burst mode against the test Redis until the queue is empty."""
 
     def _run() -> bool:
-        worker = django_rq.get_worker(django_settings.SCORE_QUEUE, worker_class="config.worker.ResilientSimpleWorker")
+        worker = django_rq.get_worker(django_settings.SCORE_QUEUE, worker_class="config.jobs.worker.ResilientSimpleWorker")
         return worker.work(burst=True, logging_level="WARNING")
 
     return _run

@@ -11,7 +11,7 @@ MARKER = "test:stalled-after-scoring"
 
 
 def _stall(user_id: str, recorded: list[str]) -> None:
-    from config.redis import redis_client
+    from config.redis.clients import redis_client
 
     redis_client().set(MARKER, json.loads(recorded[3])["submission_id"])  # the processed event
     time.sleep(3600)

@@ -134,11 +134,11 @@ def test_permanent_failure_is_failed_at_once_with_a_reason(quiz, player, run_wor
 
 
 def test_the_procfile_worker_command_scores(quiz, player):
-    """`manage.py rqworker --worker-class config.worker.ResilientSimpleWorker scores`, the Procfile's worker class."""
+    """`manage.py rqworker --worker-class config.jobs.worker.ResilientSimpleWorker scores`, the Procfile's worker class."""
     _, client = player()
     submission_id = submit(client, quiz["id"], RIGHT).json()["id"]
     done = subprocess.run(
-        [sys.executable, "manage.py", "rqworker", "--burst", "--worker-class", "config.worker.ResilientSimpleWorker", "scores"],
+        [sys.executable, "manage.py", "rqworker", "--burst", "--worker-class", "config.jobs.worker.ResilientSimpleWorker", "scores"],
         cwd=ROOT, env=process_env(), capture_output=True, timeout=60,
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
@@ -180,7 +180,7 @@ def test_a_warm_shutdown_does_not_wait_on_the_pubsub_thread(score_queue):
     """
     import threading
 
-    from config.worker import ResilientSimpleWorker
+    from config.jobs.worker import ResilientSimpleWorker
     from tests.faults.processes import wait_until
 
     worker = ResilientSimpleWorker([score_queue], connection=score_queue.connection)

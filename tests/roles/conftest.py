@@ -20,7 +20,7 @@ def queue_redis(settings):
     """A Redis of its own for the queue role; submissions then go through the outbox and the relay."""
     import redis
 
-    from config.redis import reset_clients
+    from config.redis.clients import reset_clients
 
     server = RedisServer().start()
     settings.REDIS_ROLES = {**settings.REDIS_ROLES, "queue": parse_redis_url(server.url)}

@@ -84,7 +84,7 @@ def test_sentinel_roles_are_handed_to_each_library_s_own_sentinel_support():
                                     text=True, check=True).stdout)
     sentinels = [["127.0.0.1", 26379], ["127.0.0.1", 26380]]
     assert out == {
-        "cache": ["redis://:pw@qbmain/1", "config.redis.SentinelConnectionFactory", sentinels],
+        "cache": ["redis://:pw@qbmain/1", "config.redis.clients.SentinelConnectionFactory", sentinels],
         "channels": ["qbmain", sentinels, 1, "pw"],
         "rq": ["qbmain", sentinels, 1, "pw"],
         "outbox": True,

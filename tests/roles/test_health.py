@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from config.env import parse_redis_url
-from config.redis import reset_clients
+from config.redis.clients import reset_clients
 from tests.redis_server import RedisServer
 
 

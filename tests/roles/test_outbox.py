@@ -8,11 +8,12 @@ from django.core.management import call_command
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
-from config.keys import outbox_stream
-from config.outbox import OutboxReader
+from config.redis.keys import outbox_stream
+from config.outbox.reader import OutboxReader
 from quizzes import keys
 from quizzes.relay import submission_accepted
 from tests.quizzes.conftest import RIGHT, submit
+from config.jobs import keys as rq_keys
 
 
 def _relay_once() -> None:
@@ -30,10 +31,10 @@ def test_with_the_queue_on_its_own_redis_a_submission_is_relayed_and_scored(quiz
     assert [(e[1]["type"], json.loads(e[1]["data"])) for e in entries] == [
         ("submission.accepted", {"submission_id": sid, "quiz_id": quiz["id"], "user_id": user["id"]})
     ]
-    assert not redis.exists(keys.rq_job(sid), keys.rq_queue(settings.SCORE_QUEUE))
+    assert not redis.exists(rq_keys.rq_job(sid), rq_keys.rq_queue(settings.SCORE_QUEUE))
 
     _relay_once()
-    assert queue_redis.lrange(keys.rq_queue(settings.SCORE_QUEUE), 0, -1) == [sid]
+    assert queue_redis.lrange(rq_keys.rq_queue(settings.SCORE_QUEUE), 0, -1) == [sid]
     assert Job.fetch(sid, connection=_queue_conn(settings)).func_name == "quizzes.tasks.submission_score"
 
     queue = Queue(settings.SCORE_QUEUE, connection=_queue_conn(settings))
@@ -43,7 +44,7 @@ def test_with_the_queue_on_its_own_redis_a_submission_is_relayed_and_scored(quiz
 
 
 def _queue_conn(settings):
-    from config.redis import role_client
+    from config.redis.clients import role_client
 
     return role_client("queue")
 
@@ -54,7 +55,7 @@ def test_an_entry_relayed_twice_enqueues_its_job_once(quiz, player, redis, queue
     data = json.loads(redis.xrange(outbox_stream())[0][1]["data"])
     submission_accepted(data, "1-0")
     submission_accepted(data, "1-0")  # a relay that died before its XACK, taken over by another
-    assert queue_redis.lrange(keys.rq_queue(settings.SCORE_QUEUE), 0, -1) == [sid]
+    assert queue_redis.lrange(rq_keys.rq_queue(settings.SCORE_QUEUE), 0, -1) == [sid]
 
 
 def test_a_relay_that_died_before_acknowledging_is_taken_over(redis):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import redis as redis_py
 
-from config.channel_layer import group_send_sync
+from config.realtime.channel_layer import group_send_sync
 from quizzes import keys
 from tests.quizzes.conftest import RIGHT, submit
 

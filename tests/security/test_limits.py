@@ -13,6 +13,7 @@ from websockets.sync.client import connect
 from accounts import services as account_services
 from quizzes import keys as quiz_keys
 from tests.quizzes.conftest import quiz_body, submit
+from config.jobs import keys as rq_keys
 
 CLOSE_TICKET_REFUSED = 4401
 
@@ -46,7 +47,7 @@ def test_a_body_just_under_the_cap_is_read(admin_client):
 
 
 def test_deep_nesting_is_400_not_500(api):
-    """Python's json raises RecursionError on deep nesting; config.parsers makes it a 400."""
+    """Python's json raises RecursionError on deep nesting; config.http.parsers makes it a 400."""
     nested = '{"answers": ' + "[" * 30_000 + "]" * 30_000 + "}"
     assert len(nested) < django_settings.DATA_UPLOAD_MAX_MEMORY_SIZE  # a small body
     error = _envelope(api.post("/api/v1/auth/register", data=nested, content_type="application/json"), 400)
@@ -65,7 +66,7 @@ def test_answer_lists_are_capped(quiz, player, redis, answers, field):
     _, client = player()
     error = _envelope(submit(client, quiz["id"], answers), 400)
     assert field in error["details"]["fields"]
-    assert redis.llen(quiz_keys.rq_queue("scores")) == 0  # nothing was queued
+    assert redis.llen(rq_keys.rq_queue("scores")) == 0  # nothing was queued
 
 
 @pytest.mark.parametrize("body,field", [

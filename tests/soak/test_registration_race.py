@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from accounts import keys as account_keys
 from accounts import services as account_services
-from config.exceptions import Conflict
+from config.http.exceptions import Conflict
 
 TRIALS = 50
 PARALLEL = 20

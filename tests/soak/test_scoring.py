@@ -44,7 +44,7 @@ def _grade(quiz: dict, answers: list[int]) -> int:
 
 def _run_workers() -> None:
     command = [sys.executable, "manage.py", "rqworker", "--burst", "--worker-class",
-               "config.worker.ResilientSimpleWorker", "scores"]
+               "config.jobs.worker.ResilientSimpleWorker", "scores"]
     procs = [subprocess.Popen(command, cwd=ROOT, env=process_env(), stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE) for _ in range(WORKERS)]
     for proc in procs:

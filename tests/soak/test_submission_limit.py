@@ -14,6 +14,7 @@ from quizzes import keys as quiz_keys
 from quizzes import services as quiz_services
 from ratelimit import keys as rl_keys
 from tests.quizzes.conftest import RIGHT, quiz_body
+from config.jobs import keys as rq_keys
 
 TRIALS = 100
 PARALLEL = 20
@@ -67,7 +68,7 @@ def test_a_hundred_bursts_of_twenty_admit_exactly_five_each(web_server_factory, 
     # What was admitted is exactly what was stored and queued: 5 per user, nothing else.
     submission_ids = redis.zrange(quiz_keys.quiz_submissions(quiz["id"]), 0, -1)
     assert len(submission_ids) == TRIALS * LIMIT
-    assert redis.llen(quiz_keys.rq_queue("scores")) == TRIALS * LIMIT
+    assert redis.llen(rq_keys.rq_queue("scores")) == TRIALS * LIMIT
     pipe = redis.pipeline(transaction=False)
     for submission_id in submission_ids:
         pipe.hget(quiz_keys.submission(submission_id), "user_id")

@@ -4,8 +4,8 @@ from rest_framework.exceptions import ValidationError
 
 from accounts import services
 from accounts.apis import Credentials
-from config.exceptions import Conflict
-from config.redis import redis_client
+from config.http.exceptions import Conflict
+from config.redis.clients import redis_client
 from accounts import keys
 
 

@@ -1,4 +1,4 @@
-"""`manage.py archiver`: the Procfile's archiver process (config/archiver.py)."""
+"""`manage.py archiver`: the Procfile's archiver process (config/outbox/archiver.py)."""
 from __future__ import annotations
 
 import signal
@@ -7,7 +7,7 @@ import threading
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from config.archiver import archive_drain, archive_run
+from config.outbox.archiver import archive_drain, archive_run
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ import logging
 
 from django.core.management.base import BaseCommand
 
-from config.cron_scheduler import ResilientCronScheduler
+from config.jobs.cron_scheduler import ResilientCronScheduler
 
 
 class Command(BaseCommand):

@@ -4,12 +4,10 @@ from __future__ import annotations
 import signal
 import threading
 
-from django.conf import settings
 from django.core.management.base import BaseCommand
-from django.utils.module_loading import import_string
 
-from config.outbox import OutboxReader
-from config.redis import redis_client
+from config.outbox.reader import RELAY_HANDLERS, OutboxReader
+from config.redis.clients import redis_client
 
 GROUP = "relay"
 
@@ -21,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="handle what is there now, then exit")
 
     def handle(self, *args, once: bool = False, **options):
-        handlers = {kind: import_string(path) for kind, path in settings.OUTBOX_RELAY_HANDLERS.items()}
+        handlers = dict(RELAY_HANDLERS)
         reader = OutboxReader(client=redis_client(), group=GROUP, handlers=handlers)
         if once:
             while reader.run_once():

@@ -1,4 +1,4 @@
-"""Pages for a person with a browser: the live leaderboard, the OpenAPI schema as text, AsyncAPI."""
+"""Pages for a person with a browser: the live leaderboard and the AsyncAPI document of its sockets."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,39 +7,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
-from drf_spectacular.renderers import OpenApiYamlRenderer
-from drf_spectacular.views import SpectacularAPIView
 
 from accounts.browser import browser_session_user
 
-ASYNCAPI = Path(__file__).resolve().parent.parent / "leaderboard" / "asyncapi.yaml"
+ASYNCAPI = Path(__file__).resolve().parent / "asyncapi.yaml"
 # The live page loads only its own script and stylesheet and talks only to this origin
 # (HTTP and WebSockets: CSP 3 lets 'self' match ws:/wss: on the same host).
 LIVE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 )
-
-
-class OpenApiYamlTextRenderer(OpenApiYamlRenderer):
-    """The same YAML as `text/plain`, so a browser shows the schema instead of refusing it."""
-
-    media_type = "text/plain"
-    format = "yaml-text"
-    charset = "utf-8"
-
-
-class SchemaApi(SpectacularAPIView):
-    """OpenAPI 3 schema: YAML or JSON by Accept (drf-spectacular), and readable text for a browser."""
-
-    renderer_classes = [*SpectacularAPIView.renderer_classes, OpenApiYamlTextRenderer]
-
-    def get_renderers(self):
-        renderers = super().get_renderers()
-        accept = self.request.META.get("HTTP_ACCEPT", "")
-        if "text/html" in accept:
-            renderers.sort(key=lambda r: not isinstance(r, OpenApiYamlTextRenderer))
-        return renderers
 
 
 @require_safe
@@ -62,7 +39,7 @@ def home(request: HttpRequest, *, not_found) -> HttpResponse:
 def live_page(request: HttpRequest) -> HttpResponse:
     """The live leaderboard page: the browser's session user, or a link to log in."""
     user = browser_session_user(request)
-    response = render(request, "quizboard/live.html", {"user": user})
+    response = render(request, "leaderboard/live.html", {"user": user})
     response["Content-Security-Policy"] = LIVE_CSP
     response["Cache-Control"] = "no-store"
     return response

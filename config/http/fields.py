@@ -2,7 +2,7 @@
 
 DRF's CharField turns a JSON number into its text (`{"username": 1e400}` registered a user named
 "inf") and its IntegerField parses strings and integral floats ("5", 5.0). Request bodies are
-JSON only (config.parsers.JSONParser), so a body field never needs either coercion.
+JSON only (config.http.parsers.JSONParser), so a body field never needs either coercion.
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Fast reads: the plain successful `GET /api/v1/me` and `GET /api/v1/leaderboard`, on the event loop.
 
 This module is the HTTP side (which requests qualify, the headers, the log line). The reads
-themselves belong to the apps that own them (`accounts/fastreads.py`, `leaderboard/fastreads.py`);
-settings.FAST_READ_ROUTES names them by dotted path and FAST_READ_AUTHENTICATION the session lookup.
+themselves belong to the apps that own them (`accounts/fastreads.py`, `leaderboard/fastreads.py`),
+which register them here from their AppConfig.ready (`fast_read_register`), with the session
+lookup (`fast_read_authentication_register`).
 
 Why it exists: these two reads are what clients poll. Through Django's request cycle (a2wsgi's
 thread hand-off, the middleware stack, URL resolution, DRF's request wrapping, negotiation and
@@ -25,7 +26,7 @@ only slides its idle timeout, and an unknown token changes nothing.
 
 Same bytes: the body comes from DRF's JSONRenderer, the headers are those DRF and the
 middleware add (the security ones from the same settings), and the request line is written by
-config.request_log. tests/test_fast_reads.py sends the same requests to a server with
+config.http.request_log. tests/test_fast_reads.py sends the same requests to a server with
 `FAST_READS=0` and compares status, headers and body. `FAST_READS=0` turns this off.
 """
 from __future__ import annotations
@@ -39,11 +40,11 @@ import redis.exceptions
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 from django.urls import resolve
-from django.utils.module_loading import import_string
 from rest_framework.renderers import JSONRenderer
 
-from config.exceptions import REDIS_DOWN, classify, error_body
-from config.request_log import log_line
+from config.http.exceptions import classify, error_body
+from config.redis.errors import REDIS_DOWN
+from config.http.request_log import log_line
 
 logger = logging.getLogger(__name__)
 
@@ -60,16 +61,29 @@ class FastRead(NamedTuple):
     read: Callable[..., Awaitable[dict | None]]  # read(user_id=..., **parsed); None: hand over
 
 
+# Filled by the apps' AppConfig.ready: path -> its read, and the bearer-session lookup.
+_ROUTES: dict[str, FastRead] = {}
+_AUTHENTICATION: list[Callable[..., Awaitable[Any]]] = []
+
+
+def fast_read_register(path: str, read: FastRead) -> None:
+    """Serve the plain successful GET of `path` with `read` on the event loop."""
+    _ROUTES[path] = read
+
+
+def fast_read_authentication_register(session_user: Callable[..., Awaitable[Any]]) -> None:
+    """Resolve a bearer token to its session for the fast reads (the session app's lookup)."""
+    _AUTHENTICATION[:] = [session_user]
+
+
 class FastReads:
     """ASGI app: answer the plain case of the hot reads here, pass everything else to `fallback`."""
 
     def __init__(self, fallback: ASGIApp) -> None:
         self.fallback = fallback
-        self.routes: dict[str, FastRead] = {
-            path: import_string(dotted) for path, dotted in settings.FAST_READ_ROUTES.items()
-        }
+        self.routes: dict[str, FastRead] = dict(_ROUTES)
         self.allow = {path: allow_header(path) for path in self.routes}
-        self.session_user = import_string(settings.FAST_READ_AUTHENTICATION)
+        self.session_user = _AUTHENTICATION[0]
         self.render = JSONRenderer().render
         self.security_headers = security_headers()
         self.hsts = hsts_header()

@@ -5,7 +5,7 @@ from typing import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from config.exceptions import json_error_response
+from config.http.exceptions import json_error_response
 
 
 class JsonErrorMiddleware:

@@ -1,7 +1,7 @@
 """Development launcher behind `make run`: an embedded Redis when REDIS_URL is unset, then
 every Procfile process under honcho. Ctrl-C stops them all, the embedded Redis last.
 
-It records the environment it runs with in `.data/dev.env` (config/devenv.py), so every other
+It records the environment it runs with in `.data/dev.env` (config/dev/devenv.py), so every other
 command of this checkout uses the same Redis. If the embedded Redis dies, it says so and stops.
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from config.devenv import RUN_ID, dev_env_write
-from config.embedded_redis import EmbeddedRedis, EmbeddedRedisError
+from config.dev.devenv import RUN_ID, dev_env_write
+from config.dev.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / ".data"
 WATCH_SECONDS = 0.5  # how often the launcher checks that the embedded Redis still runs
 

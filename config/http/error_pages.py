@@ -14,7 +14,7 @@ from typing import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.debug import ExceptionReporter
 
-from config.exceptions import classify, error_body
+from config.http.exceptions import classify, error_body
 
 _ESCAPED = "_error_page_exception"
 

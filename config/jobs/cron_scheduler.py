@@ -15,7 +15,11 @@ from contextlib import suppress
 from django_rq.cron import DjangoCronScheduler
 from rq.exceptions import StopRequested
 
-from config.worker import FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS, REDIS_DOWN
+from config.redis.errors import REDIS_DOWN, Backoff
+
+# Library -> the versions this subclass was written and tested against (its `start` is rq.cron's
+# CronScheduler.start with each pass guarded; django-rq provides the class it extends).
+PATCHES = {"rq": ">=2.12,<2.13", "django-rq": ">=4.2,<4.3"}
 
 
 class ResilientCronScheduler(DjangoCronScheduler):
@@ -26,7 +30,7 @@ class ResilientCronScheduler(DjangoCronScheduler):
         self.log.info("CronScheduler %s: starting...", self.name)
         self._install_signal_handlers()
         registered = False
-        wait = FIRST_WAIT_SECONDS
+        backoff = Backoff()
         try:
             while True:
                 try:
@@ -36,12 +40,12 @@ class ResilientCronScheduler(DjangoCronScheduler):
                     if self.enqueue_jobs():
                         self.save()
                     self.heartbeat()
-                    wait = FIRST_WAIT_SECONDS
+                    backoff.reset()
                     pause = self.calculate_sleep_interval()
                 except REDIS_DOWN as exc:
+                    pause = backoff.next()
                     self.log.warning("CronScheduler %s: Redis unreachable (%s); retrying in %.1f s",
-                                     self.name, exc, wait)
-                    pause, wait = wait, min(wait * 2, LONGEST_WAIT_SECONDS)
+                                     self.name, exc, pause)
                 if pause > 0:
                     time.sleep(pause)
         except (KeyboardInterrupt, StopRequested):

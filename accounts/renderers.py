@@ -8,7 +8,7 @@ from django.utils.safestring import mark_safe
 from rest_framework import renderers
 
 from accounts.browser import browser_session_user
-from config.exceptions import REDIS_DOWN
+from config.redis.errors import REDIS_DOWN
 
 # A JSON string holding one of our paths ("status_url": "/api/v1/submissions/...").
 _API_PATH = re.compile(r'"(/api/v1/[A-Za-z0-9_\-/]*)"')

@@ -1,6 +1,6 @@
 """The outbox Stream: what scripts append, and one consumer-group reader for every group.
 
-Scripts append entries (`type`, JSON `data`) to `config.keys.outbox_stream()` in the same
+Scripts append entries (`type`, JSON `data`) to `config.redis.keys.outbox_stream()` in the same
 atomic step as the change they describe: the accept script's `submission.accepted` when the
 queue has its own Redis (settings.SUBMISSIONS_VIA_OUTBOX), and the record scripts' entries
 only with the archive on (`outbox_script_args()`; with it off they get no extra key, so
@@ -36,15 +36,23 @@ import redis
 import redis.exceptions
 from django.conf import settings
 
-from config.keys import outbox_stream
-from config.redis import LuaScript, redis_client
+from config.redis.keys import outbox_stream
+from config.redis.clients import redis_client
+from config.redis.errors import REDIS_DOWN, Backoff
+from config.redis.lua import LuaScript
 
 _trim = LuaScript(Path(__file__).parent / "lua" / "outbox_trim.lua")
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[dict, str], None]  # (data, entry id)
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+# The `relay` group's handlers by entry type, registered by the apps' AppConfig.ready.
+RELAY_HANDLERS: dict[str, Handler] = {}
+
+
+def relay_handler_register(kind: str, handler: Handler) -> None:
+    """Have the `relay` process hand outbox entries of type `kind` to `handler`."""
+    RELAY_HANDLERS[kind] = handler
 
 
 @dataclass(frozen=True)
@@ -173,17 +181,17 @@ class OutboxReader:
 
     def run(self, stop: threading.Event) -> None:
         """Read until `stop` is set, waiting out Redis outages and failing handlers."""
-        wait = 0.1
+        backoff = Backoff()
         while not stop.is_set():
             try:
                 self.run_once()
-                wait = 0.1
+                backoff.reset()
             except Exception as exc:  # noqa: BLE001 - the entry stays pending and is retried
+                wait = backoff.next()
                 level = logging.WARNING if isinstance(exc, REDIS_DOWN) else logging.ERROR
                 logger.log(level, "outbox group %s: %s: %s; retrying in %.1f s", self.group,
                            type(exc).__name__, exc, wait, exc_info=level == logging.ERROR)
                 stop.wait(wait)
-                wait = min(wait * 2, 5.0)
 
 
 def _entry(entry_id, fields: dict) -> Entry:

@@ -27,6 +27,12 @@ What this class changes, each through a method RQ lets a worker class override:
   and dies with the worker, so no orphan keeps the scheduler lock.
 - Warm shutdown in a second, not up to a minute: the pub/sub thread is told to stop before the
   UNSUBSCRIBE that wakes it, and its join is bounded (`unsubscribe`).
+
+A patch of RQ's internals: written against rq 2.12 (PATCHES below; tests/test_library_versions.py
+fails first when the installed RQ leaves that range, and pyproject.toml pins it). The overridden
+methods (`execute_job`, `heartbeat`, `clean_registries`, `_start_scheduler`, `unsubscribe`,
+`dequeue_job_and_maintain_ttl`, RQScheduler.work, IntermediateQueue.cleanup) are RQ's private
+loop: re-read each against the new RQ before widening the range.
 """
 from __future__ import annotations
 
@@ -39,7 +45,6 @@ import threading
 import time
 from typing import Callable, TypeVar
 
-import redis.exceptions
 from rq import worker_registration
 from rq.intermediate_queue import IntermediateQueue
 from rq.job import JobStatus
@@ -48,10 +53,11 @@ from rq.scheduler import RQScheduler
 from rq.utils import get_connection_from_queues, now
 from rq.worker import SimpleWorker
 
+from config.redis.errors import LONGEST_WAIT_SECONDS, REDIS_DOWN, Backoff
+
+# Library -> the versions these subclasses were written and tested against.
+PATCHES = {"rq": ">=2.12,<2.13"}
 T = TypeVar("T")
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-FIRST_WAIT_SECONDS = 0.5
-LONGEST_WAIT_SECONDS = 4.0
 # The worker's key lives worker_ttl + 60 s; it blocks for a job worker_ttl - 15 s at a time, and
 # that wake-up is when an idle worker heartbeats and runs maintenance.
 WORKER_TTL = 25
@@ -64,16 +70,16 @@ logger = logging.getLogger("rq.worker")
 
 
 def wait_for_redis(connection, *, stop: Callable[[], bool] = lambda: False, who: str = "") -> None:
-    """Block until `connection` answers PING, backing off from FIRST_ to LONGEST_WAIT_SECONDS."""
-    wait = FIRST_WAIT_SECONDS
+    """Block until `connection` answers PING, backing off up to LONGEST_WAIT_SECONDS."""
+    backoff = Backoff()
     while not stop():
         try:
             connection.ping()
             return
         except REDIS_DOWN as exc:
+            wait = backoff.next()
             logger.warning("%sRedis unreachable (%s); retrying in %.1f s", who, exc, wait)
             time.sleep(wait)
-            wait = min(wait * 2, LONGEST_WAIT_SECONDS)
 
 
 class PromptIntermediateQueue(IntermediateQueue):
@@ -124,7 +130,7 @@ class ResilientScheduler(RQScheduler):
         _die_with_parent(getattr(self, "_parent_pid", os.getppid()))
         self._install_signal_handlers()
         registered = False
-        wait = FIRST_WAIT_SECONDS
+        backoff = Backoff()
         while not self._stop_requested:
             try:
                 if not registered:
@@ -134,12 +140,12 @@ class ResilientScheduler(RQScheduler):
                     self.acquire_locks()
                 self.heartbeat()
                 self.enqueue_scheduled_jobs()
-                wait = FIRST_WAIT_SECONDS
+                backoff.reset()
                 time.sleep(self.interval)
             except REDIS_DOWN as exc:
+                wait = backoff.next()
                 self.log.warning("Scheduler: Redis unreachable (%s); retrying in %.1f s", exc, wait)
                 time.sleep(wait)
-                wait = min(wait * 2, LONGEST_WAIT_SECONDS)
         try:
             self.stop()
         except REDIS_DOWN:

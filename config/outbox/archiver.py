@@ -18,18 +18,16 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
-import redis.exceptions
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection, transaction
-from django.utils.module_loading import import_string
 
-from config.outbox import OutboxReader, outbox_trim
+from config.outbox.reader import OutboxReader, outbox_trim
+from config.redis.errors import REDIS_DOWN, Backoff
 
 logger = logging.getLogger(__name__)
 
 GROUP = "archive"
 TRIM_EVERY_SECONDS = 1.0
-BACKOFF_MAX_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -40,12 +38,18 @@ class Handler:
     after_commit: Callable | None = None  # (pipeline, [data, ...]) -> None, in the XACK's MULTI
 
 
+# Entry type -> how it reaches PostgreSQL, registered by each app's AppConfig.ready.
+_HANDLERS: dict[str, Handler] = {}
+
+
+def archive_handlers_register(table: dict[str, Handler]) -> None:
+    """Archive the entry types of `table` with its handlers (called from an AppConfig.ready)."""
+    _HANDLERS.update(table)
+
+
 def handlers() -> dict[str, Handler]:
-    """Every app's handlers by entry type (settings.ARCHIVE_HANDLERS)."""
-    merged: dict[str, Handler] = {}
-    for path in settings.ARCHIVE_HANDLERS:
-        merged.update(import_string(path))
-    return merged
+    """Every app's handlers by entry type."""
+    return dict(_HANDLERS)
 
 
 def archive_batch(reader: OutboxReader, *, count: int, block_ms: int | None, table: dict[str, Handler]) -> int:
@@ -87,7 +91,7 @@ def archive_drain(*, count: int | None = None) -> int:
 def archive_run(*, stop: threading.Event, block_ms: int = 1000) -> None:
     """Archive until `stop` is set, waiting out PostgreSQL and Redis outages."""
     reader = OutboxReader(group=GROUP, consumer=settings.ARCHIVE_CONSUMER)
-    table, backoff, trimmed, ready = handlers(), 0.0, 0.0, False
+    table, backoff, trimmed, ready = handlers(), Backoff(), 0.0, False
     while not stop.is_set():
         try:
             if not ready:
@@ -97,17 +101,16 @@ def archive_run(*, stop: threading.Event, block_ms: int = 1000) -> None:
             if time.monotonic() - trimmed >= TRIM_EVERY_SECONDS:
                 outbox_trim(client=reader.client)
                 trimmed = time.monotonic()
-            backoff = 0.0
+            backoff.reset()
         except (DatabaseError, InterfaceError) as exc:
-            backoff = _wait(stop, backoff, "PostgreSQL", exc)
+            _wait(stop, backoff, "PostgreSQL", exc)
             connection.close()  # a broken connection is not reused; the next batch reconnects
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            backoff = _wait(stop, backoff, "Redis", exc)
+        except REDIS_DOWN as exc:
+            _wait(stop, backoff, "Redis", exc)
 
 
-def _wait(stop: threading.Event, backoff: float, what: str, exc: Exception) -> float:
-    backoff = min(BACKOFF_MAX_SECONDS, max(0.2, backoff * 2))
-    logger.warning("archiver: %s unavailable (%s); retrying in %.1f s", what, type(exc).__name__, backoff)
-    stop.wait(backoff)
-    return backoff
+def _wait(stop: threading.Event, backoff: Backoff, what: str, exc: Exception) -> None:
+    wait = backoff.next()
+    logger.warning("archiver: %s unavailable (%s); retrying in %.1f s", what, type(exc).__name__, wait)
+    stop.wait(wait)
 

@@ -31,7 +31,7 @@ def log_request(request: HttpRequest, status: int, started: float) -> None:
 
 
 def log_line(method: str, path: str, status: int, started: float, user_id: str | None) -> None:
-    """The one place a request line is written (also by config/fastpath.py, outside Django)."""
+    """The one place a request line is written (also by config/http/fastpath.py, outside Django)."""
     duration_ms = round((time.perf_counter() - started) * 1000, 2)
     fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms, "user_id": user_id}
     logger.info("%s %s %s %.2fms user=%s", method, path, status, duration_ms, user_id or "-", extra=fields)

@@ -1,7 +1,7 @@
 """drf-spectacular postprocessing: describe the error envelope every endpoint can answer with.
 
 Views declare their success bodies with @extend_schema; the errors come from one exception
-handler (config/exceptions.py), so they are added here once instead of on every view. A
+handler (config/http/exceptions.py), so they are added here once instead of on every view. A
 response a view declares itself is kept; one declared without a body gets the envelope.
 Errors only one view raises (409 on register, 401 on a bad login, 403 for admin-only writes,
 422 on an Idempotency-Key reuse) are declared on that view.
@@ -9,6 +9,9 @@ Errors only one view raises (409 on register, 401 on a bad login, 403 for admin-
 from __future__ import annotations
 
 from typing import Any
+
+from drf_spectacular.renderers import OpenApiYamlRenderer
+from drf_spectacular.views import SpectacularAPIView
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -96,3 +99,24 @@ def add_error_responses(result: dict, generator, request, public) -> dict:
                     response["content"] = content
             operation["responses"] = dict(sorted(responses.items()))
     return result
+
+
+class OpenApiYamlTextRenderer(OpenApiYamlRenderer):
+    """The same YAML as `text/plain`, so a browser shows the schema instead of refusing it."""
+
+    media_type = "text/plain"
+    format = "yaml-text"
+    charset = "utf-8"
+
+
+class SchemaApi(SpectacularAPIView):
+    """OpenAPI 3 schema: YAML or JSON by Accept (drf-spectacular), and readable text for a browser."""
+
+    renderer_classes = [*SpectacularAPIView.renderer_classes, OpenApiYamlTextRenderer]
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        accept = self.request.META.get("HTTP_ACCEPT", "")
+        if "text/html" in accept:
+            renderers.sort(key=lambda r: not isinstance(r, OpenApiYamlTextRenderer))
+        return renderers

@@ -18,6 +18,11 @@ each measured or needed for a guarantee the sockets make:
   hook of the layer's CONFIG, which the stock layer accepts but never calls, is called.
 - `group_send_sync` sends from sync code in one pipelined round trip (see its docstring).
 
+A patch of channels_redis' internals (`_get_layer`, `_subscribe_to_channel`, `_do_receiving`,
+`_receive_message` and the shard's connection handling): written against channels-redis 4.3
+(PATCHES below; tests/test_library_versions.py fails first when the installed version leaves
+that range, and pyproject.toml pins it).
+
 Measured with 2,000 local members of one group, server CPU per broadcast (bench/ws_fanout.py,
 bench/RESULTS.md, same run): the stock layer with channels' own consumer dispatch 664 ms, the
 stock layer with this project's consumers (leaderboard/consumers.py) 86 ms, this layer with them
@@ -41,10 +46,12 @@ from channels.layers import get_channel_layer
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import _consistent_hash, _wrap_close, decode_hosts
 
+from config.redis.errors import REDIS_DOWN
+
 logger = logging.getLogger(__name__)
 
 RECONNECTED = {"type": "layer.reconnected"}
-REDIS_ERRORS = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError, OSError)
+REDIS_ERRORS = (*REDIS_DOWN, OSError)  # a socket error may surface raw from the pub/sub reader
 FLUSH_SECONDS = 5.0
 
 
@@ -61,6 +68,9 @@ def group_send_sync(messages: list[tuple[str, dict]], *, wait: bool = True) -> N
 
     async_to_sync(send_all)()
 
+
+# Library -> the versions these subclasses were written and tested against.
+PATCHES = {"channels-redis": ">=4.3,<4.4"}
 
 class FanoutChannelLayer(RedisPubSubChannelLayer):
     """The pub/sub layer with decode-once fan-out, bounded member queues and reconnect notices."""

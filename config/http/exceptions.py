@@ -7,13 +7,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import redis.exceptions
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django import db
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
+
+from config.redis.errors import REDIS_DOWN
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +81,6 @@ _DRF_CODES: dict[type, str] = {
     drf.Throttled: "rate_limited",
 }
 
-REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 # The optional archive database (DATABASE_URL) unreachable: the reads that need it answer 503 too.
 DATABASE_DOWN = (db.OperationalError, db.InterfaceError)
 

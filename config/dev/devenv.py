@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import IO, MutableMapping
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEV_ENV = ROOT / ".data" / "dev.env"
 RUN_ID = "EMBEDDED_REDIS_RUN_ID"  # the embedded server's INFO run_id, read back before use
 _SAID = "QUIZBOARD_DEV_ENV_SAID"  # set once said, so child processes do not repeat it
@@ -45,10 +45,12 @@ def redis_run_id(url: str, timeout: float = 1.0) -> str | None:
     """Return the run_id of the Redis at `url`, or None when nothing answers there."""
     import redis
 
+    from config.redis.errors import REDIS_DOWN
+
     client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
     try:
         return client.info("server").get("run_id")
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+    except REDIS_DOWN:
         return None
     finally:
         client.close()

@@ -2,7 +2,7 @@
 
 | key       | type   | TTL                                       | contents                                        |
 |-----------|--------|-------------------------------------------|-------------------------------------------------|
-| qb:outbox | stream | none; trimmed once every group is done, capped at OUTBOX_MAXLEN | entries `type`, `data` (JSON), read by consumer groups (config/outbox.py) |
+| qb:outbox | stream | none; trimmed once every group is done, capped at OUTBOX_MAXLEN | entries `type`, `data` (JSON), read by consumer groups (config/outbox/reader.py) |
 """
 from __future__ import annotations
 

@@ -20,9 +20,9 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
-from config.health import live_workers
-from config.redis import redis_client
-from quizzes import keys as quiz_keys
+from config.jobs.workers import live_workers
+from config.redis.clients import redis_client
+from config.jobs import keys as rq_keys
 
 QUEUE_FIELDS = (
     "name", "jobs", "started_jobs", "finished_jobs", "failed_jobs",
@@ -53,12 +53,12 @@ def _cron_scheduler(scheduler) -> dict:
 
 def _queue_row(client, name: str) -> dict:
     with client.pipeline(transaction=False) as pipe:
-        pipe.llen(quiz_keys.rq_queue(name))
-        pipe.zcard(quiz_keys.rq_started(name))
-        pipe.zcard(quiz_keys.rq_finished(name))
-        pipe.zcard(quiz_keys.rq_failed(name))
-        pipe.zcard(quiz_keys.rq_deferred(name))
-        pipe.zcard(quiz_keys.rq_scheduled(name))
+        pipe.llen(rq_keys.rq_queue(name))
+        pipe.zcard(rq_keys.rq_started(name))
+        pipe.zcard(rq_keys.rq_finished(name))
+        pipe.zcard(rq_keys.rq_failed(name))
+        pipe.zcard(rq_keys.rq_deferred(name))
+        pipe.zcard(rq_keys.rq_scheduled(name))
         counts = pipe.execute()
     return dict(zip(QUEUE_FIELDS, [name, *counts, live_workers(client, name)]))
 

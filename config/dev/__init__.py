@@ -1,0 +1,1 @@
+"""The development launcher (`make run`): the embedded Redis and the recorded dev environment. Imports no app."""

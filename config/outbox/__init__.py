@@ -1,0 +1,1 @@
+"""The outbox Stream: appending, the consumer-group reader, its trim, and the PostgreSQL archiver loop. Imports no app."""

@@ -1,0 +1,1 @@
+"""Real time: the channel layer every consumer and announcer uses. Imports no app."""
