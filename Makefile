@@ -14,9 +14,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m config.launcher
+	$(BIN)/python -m config.dev.launcher
 
-# Commands on the Redis `make run` uses (recorded in .data/dev.env; see config/devenv.py).
+# Commands on the Redis `make run` uses (recorded in .data/dev.env; see config/dev/devenv.py).
 # USER and PASSWORD reach the command through the environment, so no shell quoting applies.
 admin: $(STAMP)
 	@test "$(origin USER)" = "command line" && test -n "$$PASSWORD" || \
@@ -27,7 +27,7 @@ manage: $(STAMP)
 	$(BIN)/python manage.py $(ARGS)
 
 redis-url: $(STAMP)
-	@$(BIN)/python -c 'from config.devenv import dev_env_read; print(dev_env_read().get("REDIS_URL", ""))'
+	@$(BIN)/python -c 'from config.dev.devenv import dev_env_read; print(dev_env_read().get("REDIS_URL", ""))'
 
 # `make test` is the whole suite (about 8 minutes on 2 cores; 11-13 when they are busy). The tests that kill and restart real
 # processes (workers, Redis) or soak the system also run apart: `make test-faults`; the rest
@@ -44,6 +44,7 @@ test-faults: $(STAMP)
 	$(BIN)/python -m pytest $(SLOW_TESTS)
 
 check: $(STAMP)
+	$(BIN)/python -m config.dev.importgraph
 	DEBUG=0 SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))') \
 	ALLOWED_HOSTS=api.example.com $(BIN)/python manage.py check --deploy --fail-level WARNING
 
