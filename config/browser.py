@@ -11,14 +11,9 @@ from drf_spectacular.renderers import OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts.browser import browser_session_user
+from config import csp
 
 ASYNCAPI = Path(__file__).resolve().parent.parent / "leaderboard" / "asyncapi.yaml"
-# The live page loads only its own script and stylesheet and talks only to this origin
-# (HTTP and WebSockets: CSP 3 lets 'self' match ws:/wss: on the same host).
-LIVE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
-)
 
 
 class OpenApiYamlTextRenderer(OpenApiYamlRenderer):
@@ -59,10 +54,10 @@ def home(request: HttpRequest, *, not_found) -> HttpResponse:
 
 @require_safe
 @ensure_csrf_cookie
+@csp.csp_policy(csp.STRICT)
 def live_page(request: HttpRequest) -> HttpResponse:
     """The live leaderboard page: the browser's session user, or a link to log in."""
     user = browser_session_user(request)
     response = render(request, "quizboard/live.html", {"user": user})
-    response["Content-Security-Policy"] = LIVE_CSP
     response["Cache-Control"] = "no-store"
     return response

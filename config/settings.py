@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.views.ErrorPageMiddleware",  # outermost: not even DEBUG shows Django's debug page
+    "config.csp.ContentSecurityPolicyMiddleware",  # every HTML page (error_page adds it itself)
     "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
