@@ -44,7 +44,7 @@ class StrictCharFieldSchema(OpenApiSerializerFieldExtension):
 
     Calls AutoSchema._map_serializer_field(..., bypass_extensions=True), the way drf-spectacular's
     documentation extends a field (written against drf-spectacular 0.28-0.30, pinned in
-    pyproject.toml; tests/ops/test_schema.py fails on any field left without its pattern).
+    pyproject.toml; tests/ops/test_schema_rules.py fails when a rule goes missing).
     """
 
     target_class = StrictCharField
