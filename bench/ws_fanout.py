@@ -288,8 +288,10 @@ def _run_server(name: str, redis_url: str, user: dict, sizes: list[int], rounds:
     tree = _hub_tree(scratch) if which == "hub" else ROOT
     port = free_port()
     argv = [sys.executable, *build(port, tree)]
-    # One process: WEB_CONCURRENCY=1 keeps a multi-worker server to a single worker.
-    env = app_env(redis_url, WEB_CONCURRENCY="1", DJANGO_SETTINGS_MODULE=settings_module, PYTHONPATH=str(tree))
+    # One process: WEB_CONCURRENCY=1 keeps a multi-worker server to a single worker. Every socket
+    # is one user's, so the per-user socket cap is off.
+    env = app_env(redis_url, WEB_CONCURRENCY="1", DJANGO_SETTINGS_MODULE=settings_module, PYTHONPATH=str(tree),
+                  WS_MAX_SOCKETS_PER_USER="0")
     with Server(name=f"ws-fanout-{name}", argv=argv, env=env, port=port, cwd=tree) as server:
         print(f"\n{name}: {' '.join(argv[1:])}" + (f" (commit {HUB_COMMIT[:7]})" if which == "hub" else ""))
         print(f"one process, idle RSS {_rss_mib(server.proc.pid):.1f} MiB, load average {load_average()}; "

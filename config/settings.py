@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.http.error_pages.ErrorPageMiddleware",  # outermost: not even DEBUG shows Django's debug page
+    "config.http.csp.ContentSecurityPolicyMiddleware",  # every HTML page (error_page adds it itself)
     "config.http.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -307,6 +308,13 @@ EVENTS_USER_STREAM_SECONDS = env_int("EVENTS_USER_STREAM_SECONDS", 24 * 60 * 60)
 WS_QUEUE_MAX = env_int("WS_QUEUE_MAX", 256)
 # How often each web process checks that its sockets' sessions still exist (idle expiry is silent).
 WS_SESSION_CHECK_SECONDS = env_float("WS_SESSION_CHECK_SECONDS", 3.0)
+# WebSockets (/ws/leaderboard/ and /ws/me/ together) one user may have open across every web
+# process; one more is refused with close code 4429 (leaderboard/consumers.py). 0: no cap. The
+# live page opens two per tab.
+WS_MAX_SOCKETS_PER_USER = env_int("WS_MAX_SOCKETS_PER_USER", 10)
+# Each open socket holds a lease in Redis that its process renews every third of this; the
+# sockets of a process that died stop counting against the cap this long after.
+WS_SOCKET_LEASE_SECONDS = env_int("WS_SOCKET_LEASE_SECONDS", 60)
 # How long a socket waits for its process's Pub/Sub subscription before giving up (close 4503).
 WS_SUBSCRIBE_TIMEOUT_SECONDS = env_float("WS_SUBSCRIBE_TIMEOUT_SECONDS", 5.0)
 # channels_redis' pub/sub layer, subclassed for fan-out (config/realtime/channel_layer.py): a member's

@@ -5,11 +5,12 @@ from functools import partial
 from django.http import HttpResponsePermanentRedirect
 from django.urls import get_script_prefix, include, path, re_path, resolve
 from django.views.decorators.csrf import csrf_exempt
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
 
+from config.http import csp
 from config.http.openapi import SchemaApi
 from leaderboard import pages
 
@@ -59,9 +60,11 @@ def not_found(request, *args, **kwargs):
 
 urlpatterns = [
     path("api/v1/schema/", SchemaApi.as_view(), name="schema"),
-    path("api/v1/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
-    # In a browser: the API docs offline, the AsyncAPI document, login, the live page.
-    path("api/v1/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # In a browser: the API docs offline, the AsyncAPI document, login, the live page. Swagger UI's
+    # init script is served from `?script` (the split view), so no page needs an inline script.
+    path("api/v1/docs/", csp.csp_policy(csp.SWAGGER)(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+         name="docs"),
+    path("api/v1/redoc/", csp.csp_policy(csp.REDOC)(SpectacularRedocView.as_view(url_name="schema")), name="redoc"),
     path("api/v1/asyncapi.yaml", pages.asyncapi_document, name="asyncapi"),
     path("api-auth/", include("accounts.browser")),
     path("live/", pages.live_page, name="live"),

@@ -2,8 +2,17 @@
 
 `/ws/leaderboard/?ticket=...[&last_event_id=...]` and `/ws/me/?ticket=...[&last_event_id=...]`.
 Close codes: 4401 missing, used or expired ticket, or the session ended; 4400 malformed
-last_event_id; 4429 the socket fell too far behind (reconnect with last_event_id);
-4503 the server could not reach Redis (reconnect with last_event_id).
+last_event_id; 4429 the socket fell too far behind (reconnect with last_event_id), or the user
+already has WS_MAX_SOCKETS_PER_USER sockets open (reason "too many sockets"); 4503 the server
+could not reach Redis (reconnect with last_event_id).
+
+The per-user cap counts both paths, across every web process, with one lease per socket in
+Redis (leaderboard.keys.user_sockets, taken atomically by lua/socket_lease.lua). Each process
+renews its sockets' leases every third of WS_SOCKET_LEASE_SECONDS, so the sockets of a process
+that died stop counting within one lease. Over the cap the new socket is refused, rather than
+the oldest closed: a flood of sockets (a runaway client, a script with a stolen token) then
+cannot close the user's working tabs, and two tabs over the cap cannot keep closing each other
+in a reconnect loop. A user who opens one tab too many closes another.
 
 Groups and the messages they carry (group_send from any process reaches these sockets):
 
@@ -29,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 from collections import Counter
 from urllib.parse import parse_qs
 
@@ -43,7 +53,7 @@ from django.conf import settings
 from accounts import keys as account_keys
 from accounts.services import ws_ticket_redeem
 from config.realtime.channel_layer import REDIS_ERRORS
-from leaderboard import keys, selectors
+from leaderboard import keys, selectors, services
 from leaderboard.events import EVENT_ID_RE, NO_EVENT_ID, event_id_order, with_event_id
 
 logger = logging.getLogger(__name__)
@@ -51,6 +61,7 @@ logger = logging.getLogger(__name__)
 CLOSE_BAD_REQUEST = 4400
 CLOSE_SESSION_ENDED = 4401
 CLOSE_TOO_SLOW = 4429
+CLOSE_TOO_MANY_SOCKETS = 4429  # the same code: over a limit; the close reason tells which
 # 1011 would be the standard code, but daphne (autobahn) refuses to send it (only 1000 and
 # 3000-4999), leaving the socket open and silent; 4503 means the same on every server.
 CLOSE_INTERNAL_ERROR = 4503
@@ -73,6 +84,8 @@ class _Local:
         self.read_slots = asyncio.Semaphore(max(1, settings.REDIS_MAX_CONNECTIONS // 2))
         self.sessions: Counter[str] = Counter()
         self._check: asyncio.Task | None = None
+        self.leases: dict[str, set[str]] = {}  # user id -> this loop's socket ids holding a lease
+        self._renew: asyncio.Task | None = None
 
     def watch(self, session_id: str) -> None:
         self.sessions[session_id] += 1
@@ -86,6 +99,30 @@ class _Local:
         if not self.sessions and self._check is not None:
             self._check.cancel()
             self._check = None
+
+    def hold(self, user_id: str, socket_id: str) -> None:
+        self.leases.setdefault(user_id, set()).add(socket_id)
+        if self._renew is None:
+            self._renew = asyncio.create_task(self._renew_leases())
+
+    def drop(self, user_id: str, socket_id: str) -> None:
+        held = self.leases.get(user_id, set())
+        held.discard(socket_id)
+        if not held:
+            self.leases.pop(user_id, None)
+        if not self.leases and self._renew is not None:
+            self._renew.cancel()
+            self._renew = None
+
+    async def _renew_leases(self) -> None:
+        # One round trip per period for every socket of this process; a failed renewal is
+        # retried next period, well before the leases (three periods long) lapse.
+        while True:
+            await asyncio.sleep(settings.WS_SOCKET_LEASE_SECONDS / 3)
+            try:
+                await services.socket_leases_renew(leases={uid: list(ids) for uid, ids in self.leases.items()})
+            except Exception as exc:
+                logger.warning("socket lease renewal failed: %s", exc)
 
     async def _check_sessions(self) -> None:
         # Idle and absolute expiry end a session silently (its key expires), so each process
@@ -132,6 +169,7 @@ class _FeedConsumer(AsyncWebsocketConsumer):
         self.last_id, self._last_order = NO_EVENT_ID, event_id_order(NO_EVENT_ID)
         self._relay_task: asyncio.Task | None = None
         self._closing = False
+        self.lease: tuple[str, str] | None = None  # (user id, socket id) counted against the cap
         try:
             await await_many_dispatch([receive], self.dispatch)
         except StopConsumer:
@@ -166,6 +204,8 @@ class _FeedConsumer(AsyncWebsocketConsumer):
                 return await self.close(code=CLOSE_SESSION_ENDED)
             if last_event_id is not None and not EVENT_ID_RE.fullmatch(last_event_id):
                 return await self.close(code=CLOSE_BAD_REQUEST)
+            if not await self._take_lease(owner["user_id"]):
+                return await self.close(code=CLOSE_TOO_MANY_SOCKETS, reason="too many sockets")
             self.follow(owner)
             await asyncio.wait_for(self._join(owner["session_id"]), settings.WS_SUBSCRIBE_TIMEOUT_SECONDS)
             await self._catch_up(last_event_id)
@@ -181,6 +221,26 @@ class _FeedConsumer(AsyncWebsocketConsumer):
     async def snapshot(self) -> dict:
         raise NotImplementedError
 
+    async def _take_lease(self, user_id: str) -> bool:
+        """Count this socket against its user's cap (WS_MAX_SOCKETS_PER_USER; 0 is no cap)."""
+        if settings.WS_MAX_SOCKETS_PER_USER <= 0:
+            return True
+        socket_id = secrets.token_hex(8)
+        if not await services.socket_lease_take(user_id=user_id, socket_id=socket_id):
+            return False
+        self.lease = (user_id, socket_id)
+        _shared().hold(user_id, socket_id)
+        return True
+
+    async def _release_lease(self) -> None:
+        user_id, socket_id = self.lease
+        self.lease = None
+        _shared().drop(user_id, socket_id)
+        try:
+            await services.socket_lease_release(user_id=user_id, socket_id=socket_id)
+        except REDIS_ERRORS as exc:  # unrenewed, the lease lapses by itself
+            logger.warning("could not release a socket lease: %r", exc)
+
     async def _join(self, session_id: str) -> None:
         self.channel_name = await self.channel_layer.new_channel()
         on_overflow = getattr(self.channel_layer, "on_overflow", None)
@@ -195,6 +255,8 @@ class _FeedConsumer(AsyncWebsocketConsumer):
     async def _leave(self) -> None:
         if self._relay_task is not None:
             self._relay_task.cancel()
+        if self.lease is not None:
+            await self._release_lease()
         if self.session_id is not None:
             _shared().unwatch(self.session_id)
             self.session_id = None

@@ -11,6 +11,7 @@
 | qb:lb:events                 | stream | none; capped (XADD MAXLEN ~ EVENTS_STREAM_MAXLEN) | board events, field `body` = event JSON without its id |
 | qb:lb:top10:published        | string | none (one small key)                   | the last top10_changed event JSON sent (change detection) |
 | qb:lb:events:user:{uid}      | stream | EVENTS_USER_STREAM_SECONDS after the user's last event; capped (MAXLEN ~ EVENTS_USER_STREAM_MAXLEN) | one user's personal events, same shape |
+| qb:lb:sockets:user:{uid}     | zset   | 2 x WS_SOCKET_LEASE_SECONDS after the last lease taken or renewed | socket id -> lease end (epoch ms): the user's open WebSockets, at most WS_MAX_SOCKETS_PER_USER |
 
 Channel-layer groups (names, not keys: letters, digits and `.-_` only): `leaderboard` (every
 /ws/leaderboard/ socket) and `user.<uid>` (that user's /ws/me/ sockets) get each event of their
@@ -93,6 +94,11 @@ def top_published() -> str:
 def user_events_stream(user_id: str) -> str:
     """The capped, expiring Stream of one user's personal events."""
     return key("lb", "events", "user", user_id)
+
+
+def user_sockets(user_id: str) -> str:
+    """The leases of one user's open WebSockets, across every web process (the per-user cap)."""
+    return key("lb", "sockets", "user", user_id)
 
 
 def user_group(user_id: str) -> str:

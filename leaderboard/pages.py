@@ -9,14 +9,9 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_safe
 
 from accounts.browser import browser_session_user
+from config.http import csp
 
 ASYNCAPI = Path(__file__).resolve().parent / "asyncapi.yaml"
-# The live page loads only its own script and stylesheet and talks only to this origin
-# (HTTP and WebSockets: CSP 3 lets 'self' match ws:/wss: on the same host).
-LIVE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
-)
 
 
 @require_safe
@@ -36,10 +31,10 @@ def home(request: HttpRequest, *, not_found) -> HttpResponse:
 
 @require_safe
 @ensure_csrf_cookie
+@csp.csp_policy(csp.STRICT)
 def live_page(request: HttpRequest) -> HttpResponse:
     """The live leaderboard page: the browser's session user, or a link to log in."""
     user = browser_session_user(request)
     response = render(request, "leaderboard/live.html", {"user": user})
-    response["Content-Security-Policy"] = LIVE_CSP
     response["Cache-Control"] = "no-store"
     return response

@@ -1,23 +1,28 @@
-"""Writes for the leaderboard outside scoring: setting points directly, and migrating boards.
+"""Writes for the leaderboard outside scoring: setting points directly, migrating boards, and the
+leases that cap each user's open WebSockets.
 
 Scoring writes boards in quizzes/lua/score_apply.lua; these use the same encoding
 (leaderboard/encoding.py) and the same change counter, so their ties order with its ties.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
+
+from django.conf import settings
 
 from accounts import keys as account_keys
-from config.redis.clients import redis_client
+from config.redis.clients import async_redis_client, redis_client
 from config.redis.lua import LuaScript
 from leaderboard import encoding, keys
 
 _LUA = Path(__file__).parent / "lua"
 _board_put = LuaScript(_LUA / "board_put.lua", library=encoding.TIE_LUA)
 _board_migrate = LuaScript(_LUA / "board_migrate.lua", library=encoding.TIE_LUA)
+_socket_lease = LuaScript(_LUA / "socket_lease.lua")
 MIGRATE_BATCH = 500
 
 
@@ -100,3 +105,42 @@ def _migrate_batch(rows: list[tuple[int, int, str, str, int]]) -> None:
             script_keys += [profile, profile]
             args += ["evicted", uid, points, ""]
     _board_migrate(keys=script_keys, args=args)
+
+
+# --- WebSocket leases (the per-user cap; leaderboard/consumers.py) ------------------------------
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+async def socket_lease_take(*, user_id: str, socket_id: str, now_ms: int | None = None) -> bool:
+    """Count a new socket of `user_id` (one lease); False when the user already holds the cap."""
+    lease_ms = settings.WS_SOCKET_LEASE_SECONDS * 1000
+    taken = await _socket_lease.run_async(
+        keys=[keys.user_sockets(user_id)],
+        args=[socket_id, _now_ms() if now_ms is None else now_ms, lease_ms, settings.WS_MAX_SOCKETS_PER_USER],
+    )
+    return bool(int(taken))
+
+
+async def socket_leases_renew(*, leases: Mapping[str, Iterable[str]], now_ms: int | None = None) -> None:
+    """Extend the leases of this process's open sockets ({user id: socket ids}), one round trip.
+
+    XX: a lease that already lapsed (its process stalled past it) or was released is not brought
+    back, so a renewal racing a close can never hold a place for a socket that is gone.
+    """
+    lease_ms = settings.WS_SOCKET_LEASE_SECONDS * 1000
+    until = (_now_ms() if now_ms is None else now_ms) + lease_ms
+    pipe = async_redis_client().pipeline(transaction=True)
+    for user_id, socket_ids in leases.items():
+        name = keys.user_sockets(user_id)
+        pipe.zadd(name, dict.fromkeys(socket_ids, until), xx=True)
+        pipe.pexpire(name, 2 * lease_ms)
+    if len(pipe):
+        await pipe.execute()
+
+
+async def socket_lease_release(*, user_id: str, socket_id: str) -> None:
+    """Give back a closed socket's place (the key goes with its last member)."""
+    await async_redis_client().zrem(keys.user_sockets(user_id), socket_id)

@@ -21,13 +21,16 @@ from ratelimit.throttles import RejectedAttemptsAreFree, SubmissionRateThrottle,
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_MAX = 255
+# What _idempotency_key accepts, for the schema: 1-255 printable ASCII characters. The first and
+# last are not spaces, which HTTP drops from around a header value before the check sees it.
+IDEMPOTENCY_KEY_PATTERN = rf"^[\u0021-\u007e](?:[\u0020-\u007e]{{0,{IDEMPOTENCY_KEY_MAX - 2}}}[\u0021-\u007e])?$"
 SUBMISSION_ANSWERS_MAX = 50
 
 
 class QuestionIn(serializers.Serializer):
     text = StrictCharField()
     choices = serializers.ListField(child=StrictCharField(), min_length=2, max_length=10)
-    answer = StrictIntegerField(min_value=0)
+    answer = StrictIntegerField(min_value=0, help_text="The index of the right one in `choices`.")
     points = StrictIntegerField(min_value=1, max_value=1000)
 
     def validate(self, attrs: dict) -> dict:
@@ -209,6 +212,7 @@ class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
             child=StrictIntegerField(min_value=0, max_value=9),
             min_length=1,
             max_length=SUBMISSION_ANSWERS_MAX,
+            help_text="One choice index per question of the quiz, in order: exactly as many as it has questions.",
         )
 
     class AcceptedOut(serializers.Serializer):
@@ -239,8 +243,9 @@ class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
         },
         parameters=[
             OpenApiParameter(
-                IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER,
+                IDEMPOTENCY_HEADER, str, OpenApiParameter.HEADER, pattern=IDEMPOTENCY_KEY_PATTERN,
                 description=(
+                    "1-255 printable ASCII characters (else 400). "
                     "Repeat with the same body for the same submission: 202 with the first id and "
                     "its current status, even over the rate limit; a repeat uses no quota. "
                     "Another body: 422."

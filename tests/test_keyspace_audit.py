@@ -9,6 +9,7 @@ for good (everything else RQ writes, jobs and results included, must expire once
 """
 from __future__ import annotations
 
+import asyncio
 import re
 import signal
 import subprocess
@@ -140,10 +141,25 @@ def full_flow(api, auth_client, redis, settings) -> None:
     ticket = alice.post("/api/v1/auth/ws-ticket").json()["ticket"]
     account_services.ws_ticket_redeem(ticket=ticket)
     alice.post("/api/v1/auth/ws-ticket")  # one left unused: it must expire by itself
+    _socket_lease_held(_user_id(redis, "alice"))  # a socket's place in the per-user cap
     carol.post("/api/v1/auth/logout")
     bob.post("/api/v1/auth/logout-all")
     admin.delete(f"/api/v1/quizzes/{other['id']}")
     _run_cron_scheduler_briefly(redis)
+
+
+def _socket_lease_held(user_id: str) -> None:
+    """Take a WebSocket lease as a consumer does, on a loop of its own."""
+    from config.redis.clients import async_redis_client
+    from leaderboard.services import socket_lease_take
+
+    async def take() -> None:
+        try:
+            assert await socket_lease_take(user_id=user_id, socket_id="audit")
+        finally:
+            await async_redis_client().connection_pool.disconnect()
+
+    asyncio.run(take())
 
 
 def _user_id(redis, name: str) -> str:

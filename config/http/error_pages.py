@@ -14,6 +14,7 @@ from typing import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.debug import ExceptionReporter
 
+from config.http.csp import protect
 from config.http.exceptions import classify, error_body
 
 _ESCAPED = "_error_page_exception"
@@ -36,7 +37,7 @@ def error_page(request: HttpRequest, status: int, code: str, message: str) -> Ht
             f"<title>{status} {text}</title></head><body><h1>{status}</h1><p>{text}</p>"
             f"<p><code>{html.escape(code)}</code></p></body></html>"
         )
-        return HttpResponse(page, status=status, content_type="text/html; charset=utf-8")
+        return protect(HttpResponse(page, status=status, content_type="text/html; charset=utf-8"))
     return JsonResponse(error_body(code, message), status=status)
 
 

@@ -334,6 +334,7 @@ def test_redis_unreachable_closes_with_4503(run, settings, alice, ticket):
 
 def test_more_sockets_than_redis_connections_all_resync(run, settings, alice, make_user, ticket, redis):
     settings.REDIS_MAX_CONNECTIONS = 4
+    settings.WS_MAX_SOCKETS_PER_USER = 0  # 30 sockets of one user: the per-user cap is not under test
     reset_clients()
     tickets = [ticket(alice) for _ in range(30)]
 

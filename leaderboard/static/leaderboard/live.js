@@ -102,8 +102,11 @@
       let url = wsBase + path + "?ticket=" + encodeURIComponent(ticket);
       if (lastEventId) url += "&last_event_id=" + encodeURIComponent(lastEventId);
       socket = new WebSocket(url);
-      socket.onopen = () => { delay = 500; setStatus(kind, "live"); };
+      // The backoff resets on the first message, not on open: a socket the server accepts and
+      // closes at once (4429: too many sockets) keeps backing off.
+      socket.onopen = () => { setStatus(kind, "live"); };
       socket.onmessage = (msg) => {
+        delay = 500;
         const event = JSON.parse(msg.data);
         if (event.event_id) lastEventId = event.event_id;
         onMessage(event);
