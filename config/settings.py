@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "config.views.ErrorPageMiddleware",  # outermost: not even DEBUG shows Django's debug page
     "config.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.RequestInputMiddleware",  # 415/400 for bodies and queries no view should read
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.middleware.JsonErrorMiddleware",
@@ -95,6 +96,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Request bodies above this many bytes answer 413 payload_too_large.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 64 * 1024)
+# A query (on any path) or form body with more parameters than this answers 400 invalid.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("MAX_QUERY_FIELDS", 100)
 
 # --- Security (TLS usually ends at the proxy) ----------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)

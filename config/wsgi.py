@@ -1,6 +1,6 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+from config.handler import get_wsgi_application
 
 from config.devenv import dev_env_load
 
