@@ -365,6 +365,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # pages carry the token themselves (DRF's forms, the live page)
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"  # the envelope for API clients, a plain page for browsers
 AUTHENTICATION_BACKENDS = ["accounts.backends.RedisUserBackend"]
 LOGIN_URL = "/api-auth/login/"
 LOGIN_REDIRECT_URL = "/api/v1/"
