@@ -77,7 +77,7 @@ class ErrorPageMiddleware:
         response = self.get_response(request)
         exc = getattr(request, _ESCAPED, None)
         if exc is None:
-            if response.status_code >= 400 and not _is_json(response) and not _wants_html(request):
+            if response.status_code >= 400 and not _is_json(response) and not _asks_for_html(request):
                 _envelope_in_place(request, response)
             return response
         status, code, message, _, headers = classify(exc)
@@ -85,6 +85,11 @@ class ErrorPageMiddleware:
         for name, value in headers.items():
             page[name] = value
         return page
+
+
+def _asks_for_html(request: HttpRequest) -> bool:
+    """A browser's Accept, or the browsable API asked for by DRF's `?format=api`."""
+    return _wants_html(request) or "format=api" in request.META.get("QUERY_STRING", "")
 
 
 def _is_json(response: HttpResponse) -> bool:

@@ -113,3 +113,8 @@ def test_envelopes_and_successes_are_left_as_they_are(api, make_user):
     assert missing.content == b'{"error":{"code":"not_found","message":"No such endpoint.","details":{}}}'
     document = api.get("/api/v1/asyncapi.yaml")
     assert document.status_code == 200 and document["Content-Type"].startswith("text/yaml")
+
+
+def test_the_browsable_api_asked_for_by_format_keeps_its_page(api):
+    resp = api.get("/api/v1/me?format=api")
+    assert resp.status_code == 401 and resp["Content-Type"].startswith("text/html")
