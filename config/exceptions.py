@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django import db
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -153,6 +154,8 @@ def classify(exc: Exception) -> tuple[int, str, str, dict, dict[str, str]]:
         return 413, "payload_too_large", "The request body is too large.", {}, {}
     if isinstance(exc, SuspiciousOperation):
         return 400, "invalid", "The request is malformed.", {}, {}
+    if isinstance(exc, MultiPartParserError):  # a form body Django cannot split (no boundary...)
+        return 400, "invalid", "The form body is malformed.", {}, {}
     if isinstance(exc, REDIS_DOWN):
         logger.warning("redis unreachable: %s", exc)
         return 503, "service_unavailable", ServiceUnavailable.default_message, {}, {"Retry-After": "1"}

@@ -246,3 +246,11 @@ def test_content_types_that_broke_django_itself_are_415_on_the_server(web_server
         assert conn.getresponse().status == 200
     finally:
         conn.close()
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "multipart/form-data; boundary="])
+def test_a_form_body_django_cannot_split_is_400(content_type):
+    from django.test import Client
+
+    resp = Client(raise_request_exception=False).generic("POST", "/api-auth/login/", b"garbage", content_type=content_type)
+    assert (resp.status_code, resp.json()["error"]["code"]) == (400, "invalid"), resp.content
