@@ -31,9 +31,13 @@ class RequestInputMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        refusal = _body_refusal(request) if _has_body(request.META) else _drop_charset(request)
-        if refusal is None:
-            refusal = _query_refusal(request.META.get("QUERY_STRING", ""))
+        if _has_body(request.META):
+            refusal = _body_refusal(request)
+        else:
+            refusal = None
+            if request.encoding is not None:
+                request.encoding = None  # no body to decode: the query is read as UTF-8 (DEFAULT_CHARSET)
+        refusal = refusal or _query_refusal(request.META.get("QUERY_STRING", ""))
         if refusal is not None:
             return error_page(request, *refusal)
         return self.get_response(request)
@@ -54,12 +58,6 @@ def _body_refusal(request: HttpRequest) -> tuple[int, str, str] | None:
     charset = request.content_params.get("charset")
     if getattr(request, "content_type_malformed", False) or (charset is not None and text_charset(charset) is None):
         return 415, "unsupported_media_type", UNSUPPORTED_CHARSET
-    return None
-
-
-def _drop_charset(request: HttpRequest) -> None:
-    if request.encoding is not None:
-        request.encoding = None  # no body to decode: the query is read as UTF-8 (DEFAULT_CHARSET)
     return None
 
 

@@ -254,3 +254,10 @@ def test_a_form_body_django_cannot_split_is_400(content_type):
 
     resp = Client(raise_request_exception=False).generic("POST", "/api-auth/login/", b"garbage", content_type=content_type)
     assert (resp.status_code, resp.json()["error"]["code"]) == (400, "invalid"), resp.content
+
+
+def test_a_request_without_a_body_reads_its_query_as_utf8_whatever_the_charset(player):
+    _, client = player()
+    # %31 is "1" in UTF-8; read as UTF-16 the single byte is no character and the limit invalid.
+    resp = client.get("/api/v1/leaderboard?limit=%31", content_type="application/json; charset=utf-16")
+    assert resp.status_code == 200 and len(resp.json()["entries"]) <= 1, resp.content
