@@ -197,11 +197,12 @@ def _rss_kib(pid: int) -> dict[str, int]:
     return {name: int(fields[name].split()[0]) for name in ("VmRSS", "VmHWM")}
 
 
-def _raw_post(port: int, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, dict, float]:
+def _raw_post(port: int, path: str, body: bytes, headers: dict[str, str], chunked: bool = False):
+    """POST over a raw connection: (status, JSON answer, seconds)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
         started = time.perf_counter()
-        conn.request("POST", path, body=body, headers=headers)
+        conn.request("POST", path, body=iter([body]) if chunked else body, headers=headers, encode_chunked=chunked)
         resp = conn.getresponse()
         payload = resp.read()
         return resp.status, json.loads(payload), time.perf_counter() - started
@@ -217,8 +218,9 @@ def test_the_bz2_bomb_is_a_fast_415_and_costs_the_server_no_memory(web_server):
         _raw_post(web_server.port, "/api/v1/auth/register", b'{"username": "ab", "password": "x"}', plain)
     before = _rss_kib(pid)
     bombs = {"Content-Type": "application/json; charset=bz2"}
-    answers = [_raw_post(web_server.port, path, BOMB, bombs)
-               for path in ("/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/quizzes") * 3]
+    answers = [_raw_post(web_server.port, path, BOMB, bombs, chunked)
+               for path in ("/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/quizzes") * 3
+               for chunked in (False, True)]
     after = _rss_kib(pid)
     slowest = max(seconds for _, _, seconds in answers)
     grown_mib = (after["VmHWM"] - before["VmHWM"]) / 1024
