@@ -14,7 +14,6 @@ import re
 
 from rest_framework import serializers
 
-QUERY_INTEGER_PATTERN = r"^[0-9]+$"
 _DIGITS = re.compile(r"[0-9]+")
 
 
