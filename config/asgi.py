@@ -11,7 +11,7 @@ uvicorn. asgiref's own WsgiToAsgi is not used: it broke under concurrent load in
 """
 import os
 
-from django.core.wsgi import get_wsgi_application
+from config.http.handler import get_wsgi_application
 
 from config.dev.devenv import dev_env_load
 

@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "config.http.csp.ContentSecurityPolicyMiddleware",  # every HTML page (error_page adds it itself)
     "config.http.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.http.middleware.RequestInputMiddleware",  # 415/400 for bodies and queries no view should read
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "config.http.middleware.JsonErrorMiddleware",
@@ -96,6 +97,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Request bodies above this many bytes answer 413 payload_too_large.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 64 * 1024)
+# A query (on any path) or form body with more parameters than this answers 400 invalid.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("MAX_QUERY_FIELDS", 100)
 
 # --- Security (TLS usually ends at the proxy) ----------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
@@ -368,6 +371,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True  # pages carry the token themselves (DRF's forms, the live page)
+CSRF_FAILURE_VIEW = "config.http.error_pages.csrf_failure"  # the envelope for API clients, a plain page for browsers
 AUTHENTICATION_BACKENDS = ["accounts.backends.RedisUserBackend"]
 LOGIN_URL = "/api-auth/login/"
 LOGIN_REDIRECT_URL = "/api/v1/"

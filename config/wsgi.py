@@ -1,6 +1,6 @@
 import os
 
-from django.core.wsgi import get_wsgi_application
+from config.http.handler import get_wsgi_application
 
 from config.dev.devenv import dev_env_load
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
 from config.http.exceptions import NotFound
+from config.http.fields import QueryIntegerField
 from leaderboard import selectors
 from leaderboard.keys import PERIODS
 
@@ -66,6 +67,13 @@ def plain_query(serializer_class: type[serializers.Serializer], params: dict) ->
 def _query(serializer_class: type[serializers.Serializer], request) -> dict:
     # A plain dict, not the QueryDict: DRF treats a form's empty value ("?period=") as absent
     # and would quietly use the default; here it is a 400 like any other invalid value.
+    repeated = {
+        name: ["Give this parameter at most once."]
+        for name, _ in _fields(serializer_class)
+        if len(request.query_params.getlist(name)) > 1
+    }
+    if repeated:
+        raise serializers.ValidationError(repeated)  # a repeat is no longer "the last one wins"
     params = request.query_params.dict()
     plain = plain_query(serializer_class, params)
     if plain is not None:
@@ -76,8 +84,8 @@ def _query(serializer_class: type[serializers.Serializer], request) -> dict:
 
 
 class PageIn(PeriodIn):
-    limit = serializers.IntegerField(min_value=1, max_value=100, default=10)
-    offset = serializers.IntegerField(min_value=0, max_value=10_000_000, default=0)
+    limit = QueryIntegerField(min_value=1, max_value=100, default=10)
+    offset = QueryIntegerField(min_value=0, max_value=10_000_000, default=0)
 
 
 @extend_schema_serializer(many=False)  # one page object, though `list` serves it
@@ -87,7 +95,7 @@ class PageOut(serializers.Serializer):
 
 
 class AroundIn(PeriodIn):
-    around = serializers.IntegerField(min_value=0, max_value=AROUND_MAX, default=2)
+    around = QueryIntegerField(min_value=0, max_value=AROUND_MAX, default=2)
 
 
 class AroundOut(RankOut):

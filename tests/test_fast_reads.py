@@ -32,12 +32,32 @@ PLAIN = [
     (BOARD, {}),
     (BOARD + "?limit=3", {}),
     (BOARD + "?limit=3&offset=1", {}),
-    (BOARD + "?limit=5&limit=2", {}),
     (BOARD + "?limit=%32", {}),
+    (BOARD + "?limit=007", {}),
+    (BOARD + "?limit=3", {"Content-Type": "application/json; charset=bz2"}),  # no body: no charset
+    (BOARD + "?" + "&".join([f"x{i}" for i in range(99)] + ["limit=3"]), {}),  # 100 fields: allowed
     (BOARD + "?period=day", {}),
     (BOARD + "?period=week&limit=100", {}),
     (BOARD + "?offset=10000000", {}),
     (BOARD + "?limit=1", {"X-Forwarded-Proto": "https", "Accept": "*/*"}),
+]
+
+# Queries the full stack answers 400 `invalid` (issue 20): strict query integers, each parameter
+# once, at most 100 parameters (on any path).
+REFUSED_QUERIES = [
+    BOARD + "?limit=5&limit=2",
+    BOARD + "?limit=5&limit=5",
+    BOARD + "?period=day&period=day",
+    BOARD + "?offset=0.0",
+    BOARD + "?limit=%201",
+    BOARD + "?limit=1%20",
+    BOARD + "?limit=+1",
+    BOARD + "?limit=-0",
+    BOARD + "?limit=1e1",
+    BOARD + "?limit=%D9%A3",  # ARABIC-INDIC DIGIT THREE
+    BOARD + "?limit=%EF%BC%93",  # FULLWIDTH DIGIT THREE
+    BOARD + "?" + "&".join(["x"] * 100 + ["limit=3"]),  # 101 fields
+    ME + "?" + "&".join(["x"] * 101),
 ]
 
 # Requests the fast path must hand to the full stack (errors, other renderers, other methods).
@@ -61,6 +81,8 @@ HANDED_OVER = [
     (BOARD + "?limit=%E2%82%AC", {}),
     (BOARD + "?offset=10000001", {}),
     (BOARD + "?limit=" + "1" * 600, {}),
+    *[(target, {}) for target in REFUSED_QUERIES],
+    (ME + "?unused=1&unused=2", {}),  # a repeat the view does not read: served, by the full stack
 ]
 
 SKIP_HEADERS = {"date", "server"}
@@ -72,11 +94,11 @@ def _headers(token: str, extra: dict) -> dict:
     return {k: v for k, v in headers.items() if v is not None}
 
 
-def _send(base: str, method: str, target: str, headers: dict) -> httpx.Response:
+def _send(base: str, method: str, target: str, headers: dict, body: bytes | None = None) -> httpx.Response:
     with httpx.Client(base_url=base, timeout=10) as client:
         for name in ("accept", "accept-encoding", "user-agent"):
             client.headers.pop(name, None)  # only what the case says
-        return client.request(method, target, headers=headers)
+        return client.request(method, target, headers=headers, content=body)
 
 
 def _comparable(resp: httpx.Response) -> tuple:
@@ -113,23 +135,31 @@ def test_fast_and_full_stack_answer_alike(servers, people, api):
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {logged_out}")
     assert api.post("/api/v1/auth/logout").status_code in (200, 204)
 
-    cases = [("GET", target, _headers(token, extra)) for target, extra in PLAIN + HANDED_OVER]
+    cases = [("GET", target, _headers(token, extra), None) for target, extra in PLAIN + HANDED_OVER]
+    bz2_json = _headers(token, {"Content-Type": "application/json; charset=bz2"})
     cases += [
-        ("GET", ME, _headers(logged_out, {})),
-        ("GET", ME, {"Authorization": f"bearer {token}", "Accept": "*/*"}),
-        ("HEAD", ME, _headers(token, {})),
-        ("OPTIONS", BOARD, _headers(token, {})),
-        ("POST", ME, _headers(token, {})),
+        ("GET", ME, _headers(logged_out, {}), None),
+        ("GET", ME, {"Authorization": f"bearer {token}", "Accept": "*/*"}, None),
+        ("HEAD", ME, _headers(token, {}), None),
+        ("OPTIONS", BOARD, _headers(token, {}), None),
+        ("POST", ME, _headers(token, {}), None),
+        ("GET", BOARD + "?limit=3", bz2_json, b"{}"),  # a body in a charset we refuse: 415
+        ("GET", ME, _headers(token, {"Content-Encoding": "gzip"}), b"{}"),
+        ("GET", ME, _headers(token, {"Content-Type": "application/json"}), b"{}"),
     ]
     mismatches = []
-    for method, target, headers in cases:
-        a, b = _send(fast.url, method, target, headers), _send(full.url, method, target, headers)
+    for method, target, headers, body in cases:
+        a, b = _send(fast.url, method, target, headers, body), _send(full.url, method, target, headers, body)
         if _comparable(a) != _comparable(b):
             mismatches.append((method, target, headers, _comparable(a), _comparable(b)))
     assert not mismatches, mismatches
 
     plain = _send(fast.url, "GET", BOARD + "?limit=3", _headers(token, {}))
     assert [e["username"] for e in plain.json()["entries"]] == ["user11", "user10", "user9"]
+    refused = [_send(fast.url, "GET", target, _headers(token, {})) for target in REFUSED_QUERIES]
+    assert {(r.status_code, r.json()["error"]["code"]) for r in refused} == {(400, "invalid")}
+    bz2_body = _send(fast.url, "GET", BOARD, bz2_json, b"{}")
+    assert (bz2_body.status_code, bz2_body.json()["error"]["code"]) == (415, "unsupported_media_type")
     secure = _send(fast.url, "GET", ME, _headers(token, {"X-Forwarded-Proto": "https"}))
     assert secure.headers["strict-transport-security"].startswith("max-age=3600")
 

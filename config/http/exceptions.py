@@ -5,12 +5,15 @@ Every error leaves the API as `{"error": {"code", "message", "details"}}` with i
 from __future__ import annotations
 
 import logging
+import re
+from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django import db
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -81,6 +84,36 @@ _DRF_CODES: dict[type, str] = {
     drf.Throttled: "rate_limited",
 }
 
+# Error statuses answered without an exception (Django's own 405, DRF's plain-text 406, a 403
+# page): the code and message config.http.error_pages.ErrorPageMiddleware gives their envelope, in the same
+# words as the exception handler. Any other status gets its reason phrase in snake_case.
+STATUS_ERRORS: dict[int, tuple[str, str]] = {
+    400: ("invalid", "The request is malformed."),
+    401: ("not_authenticated", NotAuthenticated.default_message),
+    403: ("forbidden", Forbidden.default_message),
+    404: ("not_found", NotFound.default_message),
+    405: ("method_not_allowed", 'Method "{method}" not allowed.'),
+    406: ("not_acceptable", "Could not satisfy the request Accept header."),
+    413: ("payload_too_large", "The request body is too large."),
+    415: ("unsupported_media_type", "Unsupported media type in the request."),
+    429: ("rate_limited", "Request was throttled."),
+    500: ("internal_error", "An unexpected error occurred."),
+    503: ("service_unavailable", ServiceUnavailable.default_message),
+}
+
+
+def status_error(status: int, method: str) -> tuple[str, str]:
+    """The envelope's (code, message) for an error status that came without one."""
+    if status in STATUS_ERRORS:
+        code, message = STATUS_ERRORS[status]
+        return code, message.format(method=method)
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    return re.sub(r"[^a-z0-9]+", "_", phrase.lower()).strip("_"), f"{phrase}."
+
+
 # The optional archive database (DATABASE_URL) unreachable: the reads that need it answer 503 too.
 DATABASE_DOWN = (db.OperationalError, db.InterfaceError)
 
@@ -121,6 +154,8 @@ def classify(exc: Exception) -> tuple[int, str, str, dict, dict[str, str]]:
         return 413, "payload_too_large", "The request body is too large.", {}, {}
     if isinstance(exc, SuspiciousOperation):
         return 400, "invalid", "The request is malformed.", {}, {}
+    if isinstance(exc, MultiPartParserError):  # a form body Django cannot split (no boundary...)
+        return 400, "invalid", "The form body is malformed.", {}, {}
     if isinstance(exc, REDIS_DOWN):
         logger.warning("redis unreachable: %s", exc)
         return 503, "service_unavailable", ServiceUnavailable.default_message, {}, {"Retry-After": "1"}

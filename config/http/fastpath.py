@@ -15,12 +15,13 @@ the server's own loop, and answers with the bytes the full stack would send.
 
 Only the plain successful case. A request is taken here when it is a GET of exactly one of
 these paths, with one `Authorization: Bearer <token>`, a Host in ALLOWED_HOSTS, no `format`
-override, an Accept that DRF would answer with JSON anyway, a query the view's own parser
-accepts as is, and a live session. Anything else (no or bad token, 400-worthy query, a browser
-asking for HTML, a plain-HTTP request when SECURE_SSL_REDIRECT is on, an error reply) is handed
-unchanged to the full Django stack, which gives the canonical answer (401, 400, 404 ...). An
-unreachable Redis is the one error answered here (the same 503), so that a stalled Redis costs
-the client one socket timeout, not two.
+override, an Accept that DRF would answer with JSON anyway, no body, a query the view's own
+parser accepts as is (each parameter once, within the field count), and a live session.
+Anything else (no or bad token, 400-worthy query, a browser asking for HTML, a plain-HTTP
+request when SECURE_SSL_REDIRECT is on, an error reply) is handed unchanged to the full
+Django stack, which gives the canonical answer (401, 400, 404 ...). An unreachable Redis is
+the one error answered here (the same 503), so that a stalled Redis costs the client one
+socket timeout, not two.
 Handing over after a session lookup repeats nothing a client could notice: resolving a session
 only slides its idle timeout, and an unknown token changes nothing.
 
@@ -94,6 +95,7 @@ class FastReads:
         self.host_header = b"x-forwarded-host" if settings.USE_X_FORWARDED_HOST else b"host"
         self.ssl_redirect = settings.SECURE_SSL_REDIRECT
         self.log = settings.LOG_REQUESTS
+        self.max_fields = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         route = None
@@ -150,6 +152,8 @@ class FastReads:
                 if name in found:
                     return None  # a repeated header: let the full stack judge it
                 found[name] = value
+            elif name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+                return None  # a GET with a body: the full stack judges its encoding (415)
         scheme, _, token = found.get(b"authorization", b"").partition(b" ")
         if scheme.lower() != b"bearer" or token.split() != [token] or not token.isascii():
             return None
@@ -167,9 +171,13 @@ class FastReads:
         raw_query = scope.get("query_string", b"")
         if len(raw_query) > MAX_QUERY_BYTES or not raw_query.isascii():
             return None
-        query = dict(parse_qsl(raw_query.decode("ascii"), keep_blank_values=True))  # last value wins, as QueryDict.dict()
-        if "format" in query:
+        try:  # Django's field count (config.http.middleware): past it, the full stack's 400
+            pairs = parse_qsl(raw_query.decode("ascii"), keep_blank_values=True, max_num_fields=self.max_fields)
+        except ValueError:
             return None
+        query = dict(pairs)
+        if "format" in query or len(query) < len(pairs):
+            return None  # a repeated parameter is 400 where a view reads it; the full stack judges
         return {"token": token.decode("ascii"), "query": query, "secure": secure, "user_id": None}
 
     async def _read(self, route: FastRead, request: dict) -> dict | None:

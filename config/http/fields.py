@@ -4,12 +4,20 @@ and the schema extensions that state what they refuse.
 DRF's CharField turns a JSON number into its text (`{"username": 1e400}` registered a user named
 "inf") and its IntegerField parses strings and integral floats ("5", 5.0). Request bodies are
 JSON only (config.http.parsers.JSONParser), so a body field never needs either coercion.
+
+Query integers are text, and DRF's IntegerField reads them through `int()` after dropping a
+trailing ".0": `?offset=0.0`, `?limit=%201` (" 1") and Arabic-Indic digits were all numbers.
+QueryIntegerField takes ASCII digits only, the syntax the fast reads parse too (config/http/fastpath.py).
 """
 from __future__ import annotations
+
+import re
 
 from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
+
+_DIGITS = re.compile(r"[0-9]+")
 
 
 class StrictCharField(serializers.CharField):
@@ -28,6 +36,24 @@ class StrictIntegerField(serializers.IntegerField):
         if isinstance(data, bool) or not isinstance(data, int):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class QueryIntegerField(serializers.IntegerField):
+    """An IntegerField for a query parameter: ASCII digits only (no sign, space, point or exponent)."""
+
+    default_error_messages = {"invalid": "A whole number in the digits 0-9 is required."}
+    SYNTAX = "Digits 0-9 only (no sign, spaces or decimal point), at most once in the query."
+
+    def __init__(self, **kwargs):
+        help_text = kwargs.pop("help_text", "")
+        super().__init__(help_text=f"{help_text} {self.SYNTAX}".strip(), **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not _DIGITS.fullmatch(data):
+            self.fail("invalid")
+        if len(data) > self.MAX_STRING_LENGTH:
+            self.fail("max_string_length")
+        return int(data)
 
 
 # --- What the schema says about them (drf-spectacular field extensions) ---------------------------

@@ -4,12 +4,14 @@ Views declare their success bodies with @extend_schema; the errors come from one
 handler (config/http/exceptions.py), so they are added here once instead of on every view. A
 response a view declares itself is kept; one declared without a body gets the envelope.
 Errors only one view raises (409 on register, 401 on a bad login, 403 for admin-only writes,
-422 on an Idempotency-Key reuse) are declared on that view.
+422 on an Idempotency-Key reuse) are declared on that view. The rules every body and query
+meet (config.http.middleware: charsets, parameter count and syntax) go into the API's description.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.renderers import OpenApiYamlRenderer
 from drf_spectacular.views import SpectacularAPIView
 
@@ -31,11 +33,14 @@ ERROR_SCHEMA = {
 }
 
 DESCRIPTIONS = {
-    "400": "`invalid`: the input failed validation.",
+    "400": "`invalid`: the input failed validation (a query parameter given twice or not in its syntax included).",
     "401": "`not_authenticated`: missing, invalid or expired bearer token.",
     "404": "`not_found`",
     "413": "`payload_too_large`: the body is over MAX_BODY_BYTES.",
-    "415": "`unsupported_media_type`: send `Content-Type: application/json`.",
+    "415": (
+        "`unsupported_media_type`: send `Content-Type: application/json` in UTF-8 (or UTF-16/UTF-32 "
+        "named by `charset`), without a `Content-Encoding`."
+    ),
     "429": "`rate_limited`: wait `Retry-After` seconds.",
     "503": "`service_unavailable`: Redis is unreachable; retry shortly.",
 }
@@ -81,8 +86,21 @@ def _error_statuses(path: str, operation: dict, view: Any) -> list[str]:
     return statuses
 
 
+def input_rules() -> str:
+    """The rules every request's body and query meet (config.http.middleware), for the API's description."""
+    return (
+        "\n\nRequest bodies are JSON in UTF-8 (UTF-16 and UTF-32 when `charset` names them); any "
+        "other charset, or a `Content-Encoding` other than `identity`, is 415 `unsupported_media_type`. "
+        f"A query has at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} parameters on any path, each "
+        "parameter an operation reads is given at most once, and query integers are ASCII digits "
+        "only (no sign, spaces or decimal point); anything else is 400 `invalid`."
+    )
+
+
 def add_error_responses(result: dict, generator, request, public) -> dict:
-    """Add the `Error` component and the error responses each operation can produce."""
+    """Add the `Error` component, the error responses each operation can produce, and the input rules."""
+    info = result.setdefault("info", {})
+    info["description"] = info.get("description", "") + input_rules()
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     views = _views(generator)

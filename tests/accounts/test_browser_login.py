@@ -17,9 +17,11 @@ def _csrf(page) -> str:
 def _login(client: Client, username: str, password: str, next_path: str = "/api/v1/me"):
     page = client.get(f"/api-auth/login/?next={next_path}")
     assert page.status_code == 200
+    # Posted as a browser posts the form: a client that does not ask for HTML gets an error
+    # (the 429 here) as the JSON envelope instead of the page.
     return client.post("/api-auth/login/", {
         "username": username, "password": password, "next": next_path, "csrfmiddlewaretoken": _csrf(page),
-    })
+    }, HTTP_ACCEPT="text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 
 
 @pytest.fixture

@@ -87,3 +87,16 @@ def test_swagger_ui_is_served_and_points_at_the_schema(api):
     script = script.content.decode()
     assert "/api/v1/schema/" in script
     assert "persistAuthorization" in script
+
+
+def test_the_schema_states_the_input_rules(api, settings):
+    schema = _schema(api)
+    description = schema["info"]["description"]
+    assert "UTF-8" in description and "Content-Encoding" in description
+    assert f"at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} parameters" in description
+    assert "ASCII digits" in description
+    board = {p["name"]: p for p in schema["paths"]["/api/v1/leaderboard"]["get"]["parameters"]}
+    assert board["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}
+    assert "Digits 0-9 only" in board["limit"]["description"] and "at most once" in board["offset"]["description"]
+    register = schema["paths"]["/api/v1/auth/register"]["post"]["responses"]
+    assert "UTF-8" in register["415"]["description"]

@@ -95,6 +95,44 @@ def test_leaderboard_pages_are_capped(player, query):
     _envelope(client.get(f"/api/v1/leaderboard?{query}"), 400)
 
 
+@pytest.mark.parametrize("query", [
+    "offset=0.0", "limit=10.0", "limit=%201", "limit=1%20", "limit=+1", "limit=%2B1", "limit=-0", "limit=1_0",
+    "limit=%D9%A3", "limit=%EF%BC%93", "limit=%E0%A5%A9", "limit=0x10", "offset=", "limit=%0A1",
+])
+def test_query_integers_are_ascii_digits_only(player, query):
+    _, client = player()
+    error = _envelope(client.get(f"/api/v1/leaderboard?{query}"), 400)
+    assert set(error["details"]["fields"]) <= {"limit", "offset"}
+    around = query.replace("limit", "around").replace("offset", "around")
+    _envelope(client.get(f"/api/v1/leaderboard/me?{around}"), 400)
+
+
+@pytest.mark.parametrize("query,field", [
+    ("limit=1&limit=2", "limit"), ("limit=3&limit=3", "limit"), ("offset=0&offset=0", "offset"),
+    ("period=day&period=week", "period"),
+])
+def test_a_repeated_parameter_is_400(player, query, field):
+    _, client = player()
+    error = _envelope(client.get(f"/api/v1/leaderboard?{query}"), 400)
+    assert error["details"]["fields"] == {field: ["Give this parameter at most once."]}
+
+
+def test_leading_zeros_are_plain_digits(player):
+    _, client = player()
+    assert client.get("/api/v1/leaderboard?limit=007&offset=000").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me", "/api/v1/leaderboard", "/api/v1/health", "/api/v1/nope"])
+def test_a_query_with_too_many_parameters_is_400_on_any_path(player, settings, path):
+    _, client = player()
+    limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+    assert limit == 100
+    assert client.get(path + "?" + "&".join(f"p{i}=1" for i in range(limit))).status_code in (200, 404)
+    error = _envelope(client.get(path + "?" + "&".join(f"p{i}=1" for i in range(limit + 1))), 400)
+    assert error["message"] == f"A query may have at most {limit} parameters."
+    _envelope(client.get(path + "?" + "&" * 5000), 400)  # empty fields count too, as Django counts them
+
+
 @pytest.mark.parametrize("query", ["around=51", "around=-1", "around=x"])
 def test_the_around_window_is_capped(player, query):
     _, client = player()
