@@ -90,6 +90,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._header_bytes = 0
         self._awaiting_headers = True
         self._request_begun = False  # a byte of the awaited request has arrived
+        self._headers_due = self.loop.time() + self._timeout
         self._header_timer = self.loop.call_later(self._timeout, self._header_timeout)
         if self._address is not None:
             self.open_per_address[self._address] += 1
@@ -114,11 +115,13 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         if not self._awaiting_headers:  # a next request on a kept-alive connection
             self._awaiting_headers = True
             self._header_bytes = 0
-        if self._header_timer is None:
+            self._headers_due = self.loop.time() + self._timeout
+        if self._header_timer is None:  # else the armed one fires early and re-arms itself
             self._header_timer = self.loop.call_later(self._timeout, self._header_timeout)
 
     def on_headers_complete(self) -> None:
-        self._stop_header_timer()
+        # The timer stays armed (no cancel and re-arm per request on a kept-alive connection);
+        # when it fires with no headers awaited it does nothing.
         self._awaiting_headers = self._request_begun = False
         size = len(self.url) + 16 + sum(len(name) + len(value) + 4 for name, value in self.headers)
         if size > self._max_header_bytes:  # all of them came in one read
@@ -127,6 +130,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def handle_websocket_upgrade(self) -> None:
+        self._stop_header_timer()
         self._forget_address()
         super().handle_websocket_upgrade()
 
@@ -136,11 +140,15 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def _header_timeout(self) -> None:
         self._header_timer = None
-        if self._awaiting_headers and not self.transport.is_closing():
-            if self._request_begun:
-                self._refuse(TIMED_OUT)
-            elif self.cycle is None or self.cycle.response_complete:
-                self.transport.close()  # nothing sent at all: close quietly
+        if not self._awaiting_headers or self.transport.is_closing():
+            return
+        remaining = self._headers_due - self.loop.time()
+        if remaining > 0.001:  # armed for an earlier request: wait out this one's time
+            self._header_timer = self.loop.call_later(remaining, self._header_timeout)
+        elif self._request_begun:
+            self._refuse(TIMED_OUT)
+        elif self.cycle is None or self.cycle.response_complete:
+            self.transport.close()  # nothing sent at all: close quietly
 
     def _refuse(self, refusal: Refusal) -> None:
         """Write `refusal` as the envelope and close; after a response in flight, just close then."""
