@@ -79,6 +79,12 @@ class HeadersTooLarge(ApplicationError):
     default_message = "The request headers are too large."
 
 
+class TooManyRequests(ApplicationError):
+    status_code = 429
+    code = "rate_limited"
+    default_message = "Too many requests; try again shortly."
+
+
 class ServiceUnavailable(ApplicationError):
     status_code = 503
     code = "service_unavailable"

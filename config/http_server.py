@@ -39,6 +39,8 @@ from typing import NamedTuple
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from config.exceptions import ApplicationError, HeadersTooLarge, RequestTimeout, TooManyRequests
+
 TESTED_UVICORN = ((0, 55), (0, 56))  # [from, to): the minors this subclass was checked against
 
 
@@ -67,10 +69,14 @@ class Refusal(NamedTuple):
     headers: bytes = b""
 
 
-TOO_LARGE = Refusal(431, "headers_too_large", "The request headers are too large.")
-TIMED_OUT = Refusal(408, "request_timeout", "The request did not arrive in time.")
-INVALID = Refusal(400, "invalid", "The request is malformed.")
-TOO_MANY = Refusal(429, "rate_limited", "Too many open connections from this address.", b"retry-after: 1\r\n")
+def _refusal(error: type[ApplicationError], message: str | None = None, headers: bytes = b"") -> Refusal:
+    return Refusal(error.status_code, error.code, message or error.default_message, headers)
+
+
+TOO_LARGE = _refusal(HeadersTooLarge)
+TIMED_OUT = _refusal(RequestTimeout)
+INVALID = _refusal(ApplicationError, "The request is malformed.")
+TOO_MANY = _refusal(TooManyRequests, "Too many open connections from this address.", b"retry-after: 1\r\n")
 
 
 class StopParsing(Exception):
@@ -151,15 +157,19 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()  # nothing sent at all: close quietly
 
     def _refuse(self, refusal: Refusal) -> None:
-        """Write `refusal` as the envelope and close; after a response in flight, just close then."""
+        """Write `refusal` as the envelope and close (after a response already being written)."""
         self._stop_header_timer()
         self._awaiting_headers = False
         if self.transport.is_closing():
             return
-        if self.cycle is not None and not self.cycle.response_complete:
-            self.cycle.keep_alive = False  # a pipelined request: the one in flight finishes first
-            self.flow.pause_reading()
-            return
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            if cycle.response_started:  # never write into a response: close once it is sent
+                cycle.keep_alive = False
+                self.flow.pause_reading()
+                return
+            cycle.disconnected = True  # as uvicorn does: the app's request ends, its answer goes nowhere
+            cycle.message_event.set()
         body = json.dumps({"error": {"code": refusal.code, "message": refusal.message, "details": {}}},
                           separators=(",", ":")).encode()
         content = [STATUS_LINE[refusal.status]]

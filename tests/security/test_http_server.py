@@ -101,6 +101,14 @@ def test_what_the_parser_refuses_is_a_json_400(server, request_line):
     assert_envelope(exchange(server.port, request_line), 400, "invalid")
 
 
+def test_a_broken_chunk_in_a_body_is_a_json_400_at_once(server):
+    head = (b"POST /api/v1/auth/register HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n")
+    reply = exchange(server.port, head, b"zz\r\n", pause=0.2)  # then a chunk size that is not hex
+    assert_envelope(reply, 400, "invalid")
+    assert reply.seconds < 2, reply.seconds
+
+
 def test_headers_that_stop_arriving_are_408(server):
     reply = exchange(server.port, b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
     assert_envelope(reply, 408, "request_timeout")
