@@ -1,5 +1,8 @@
 """ASGI entry point: HTTP through Django's WSGI handler on a small thread pool, WebSockets through Channels.
 
+A request reaches a thread only with its whole body, read on the loop within MAX_BODY_BYTES and
+BODY_TIMEOUT_SECONDS (config/http/bodies.py): a slow or silent client holds no thread.
+
 The plain successful case of the two hot reads is answered before that, on the loop itself
 (config/http/fastpath.py); `FAST_READS=0` sends every request through Django.
 
@@ -23,6 +26,7 @@ from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from config.http.bodies import BufferedBodies  # noqa: E402
 from config.http.fastpath import FastReads  # noqa: E402
 from config.http.parsers import ChunkedBodies  # noqa: E402
 from leaderboard.routing import websocket_urlpatterns  # noqa: E402
@@ -32,7 +36,7 @@ from leaderboard.routing import websocket_urlpatterns  # noqa: E402
 # for the socket timeout, and with 2 threads 8 concurrent requests took ~4 s to get their 503s.
 HTTP_THREADS = 8
 
-django_http = WSGIMiddleware(ChunkedBodies(django_wsgi_app), workers=HTTP_THREADS)
+django_http = BufferedBodies(WSGIMiddleware(ChunkedBodies(django_wsgi_app), workers=HTTP_THREADS))
 
 application = ProtocolTypeRouter(
     {

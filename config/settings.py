@@ -99,6 +99,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_BODY_BYTES", 64 * 1024)
 # A query (on any path) or form body with more parameters than this answers 400 invalid.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("MAX_QUERY_FIELDS", 100)
+# Slow clients (config/http/bodies.py, config/http/server.py): a request body is read whole on the event
+# loop before a thread sees it, and must arrive within BODY_TIMEOUT_SECONDS of its headers (else 408);
+# the request line and headers must arrive within HEADER_TIMEOUT_SECONDS (408) and fit in
+# MAX_HEADER_BYTES (431). MAX_CONNECTIONS_PER_IP open connections per client address and process
+# (0: no limit); one more is answered 429 and closed.
+BODY_TIMEOUT_SECONDS = env_float("BODY_TIMEOUT_SECONDS", 5.0)
+HEADER_TIMEOUT_SECONDS = env_float("HEADER_TIMEOUT_SECONDS", 5.0)
+MAX_HEADER_BYTES = env_int("MAX_HEADER_BYTES", 16 * 1024)
+MAX_CONNECTIONS_PER_IP = env_int("MAX_CONNECTIONS_PER_IP", 256)
 
 # --- Security (TLS usually ends at the proxy) ----------------------------------------------------
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)

@@ -65,6 +65,30 @@ class IdempotencyMismatch(ApplicationError):
     default_message = "This Idempotency-Key was already used with a different request body."
 
 
+class RequestTimeout(ApplicationError):
+    status_code = 408
+    code = "request_timeout"
+    default_message = "The request did not arrive in time."
+
+
+class PayloadTooLarge(ApplicationError):
+    status_code = 413
+    code = "payload_too_large"
+    default_message = "The request body is too large."
+
+
+class HeadersTooLarge(ApplicationError):
+    status_code = 431
+    code = "headers_too_large"
+    default_message = "The request headers are too large."
+
+
+class TooManyRequests(ApplicationError):
+    status_code = 429
+    code = "rate_limited"
+    default_message = "Too many requests; try again shortly."
+
+
 class ServiceUnavailable(ApplicationError):
     status_code = 503
     code = "service_unavailable"
@@ -151,7 +175,7 @@ def classify(exc: Exception) -> tuple[int, str, str, dict, dict[str, str]]:
     if isinstance(exc, DjangoPermissionDenied):
         return 403, "forbidden", "You do not have permission to perform this action.", {}, {}
     if isinstance(exc, RequestDataTooBig):
-        return 413, "payload_too_large", "The request body is too large.", {}, {}
+        return 413, PayloadTooLarge.code, PayloadTooLarge.default_message, {}, {}
     if isinstance(exc, SuspiciousOperation):
         return 400, "invalid", "The request is malformed.", {}, {}
     if isinstance(exc, MultiPartParserError):  # a form body Django cannot split (no boundary...)
