@@ -27,6 +27,15 @@ What this class changes, each through a method RQ lets a worker class override:
   and dies with the worker, so no orphan keeps the scheduler lock.
 - Warm shutdown in a second, not up to a minute: the pub/sub thread is told to stop before the
   UNSUBSCRIBE that wakes it, and its join is bounded (`unsubscribe`).
+- A warm shutdown of an idle worker is never lost. RQ stops an idle worker by raising
+  StopRequested from its SIGTERM handler, wherever the main thread is; if that is inside a
+  finalizer (redis-py's `Pipeline.__del__` and `PubSub.__del__` end in `except Exception: pass`,
+  and the interpreter ignores any other exception escaping a `__del__`), the request vanishes and
+  the worker goes on serving, restarting the scheduler its handler had just stopped. Seen twice
+  under load in tests/faults/test_worker_kill.py (an idle worker still running 15 s after
+  SIGTERM, cleaning its registries every second). Here the request is also remembered, and the
+  next pass of either of RQ's loops raises it again (`should_run_maintenance_tasks`), so an idle
+  worker stops within one dequeue timeout at worst.
 
 A patch of RQ's internals: written against rq 2.12 (PATCHES below; tests/test_library_versions.py
 fails first when the installed RQ leaves that range, and pyproject.toml pins it). The overridden
@@ -46,12 +55,13 @@ import time
 from typing import Callable, TypeVar
 
 from rq import worker_registration
+from rq.exceptions import StopRequested
 from rq.intermediate_queue import IntermediateQueue
 from rq.job import JobStatus
 from rq.registry import clean_registries
 from rq.scheduler import RQScheduler
 from rq.utils import get_connection_from_queues, now
-from rq.worker import SimpleWorker
+from rq.worker import SimpleWorker, WorkerStatus
 
 from config.redis.errors import LONGEST_WAIT_SECONDS, REDIS_DOWN, Backoff
 
@@ -205,6 +215,19 @@ class ResilientSimpleWorker(SimpleWorker):
                 self.name, job.id, exc,
             )
             self.wait_for_redis()
+
+    def _shutdown(self) -> None:
+        if self.get_state() != WorkerStatus.BUSY:
+            self._idle_stop_requested = True  # kept in case RQ's raise below is swallowed
+        super()._shutdown()
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        # Read at the top of each pass of RQ's work loop and of its dequeue loop, never between a
+        # dequeue and the job's start: the one place a lost stop request can be raised again.
+        if getattr(self, "_idle_stop_requested", False):
+            raise StopRequested()
+        return super().should_run_maintenance_tasks
 
     def register_birth(self) -> None:
         return self._outlasting(lambda: super(ResilientSimpleWorker, self).register_birth())

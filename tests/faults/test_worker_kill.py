@@ -121,6 +121,40 @@ def test_sigterm_on_an_idle_worker_stops_it_at_once(workers, redis):
     assert not redis.sismember("rq:workers", worker.key)  # it deregistered itself
 
 
+
+LOST_STOP = """
+import signal, sys
+from redis import Redis
+from rq import Queue
+from tests.faults.hooked_worker import WORKER_TTL, FastRecoveryWorker
+
+connection = Redis.from_url(sys.argv[1])
+worker = FastRecoveryWorker([Queue("scores", connection=connection)], connection=connection, worker_ttl=WORKER_TTL)
+
+
+class Finalized:
+    def __del__(self):
+        try:
+            worker.request_stop(signal.SIGTERM, None)  # RQ's handler, run while a finalizer runs
+        except Exception:
+            pass  # what redis-py's Pipeline.__del__ does with it
+
+
+Finalized()  # collected at once: the stop request is made, and its StopRequested swallowed
+worker.work()
+print("stopped", flush=True)
+"""
+
+
+def test_a_stop_request_swallowed_by_a_finalizer_still_stops_an_idle_worker(redis, settings):
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LOST_STOP, settings.REDIS_URL], capture_output=True, text=True,
+                          timeout=30, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert done.returncode == 0 and "stopped" in done.stdout, done.stderr[-2000:]
+    assert not redis.smembers("rq:workers")  # it deregistered itself
+
 ROUNDS = ("kill before", "kill after", "terminate")  # where the job is when the worker goes
 
 
