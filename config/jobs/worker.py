@@ -275,6 +275,12 @@ class ResilientSimpleWorker(SimpleWorker):
         )
 
     def run_maintenance_tasks(self) -> None:
+        if self._stop_requested:
+            # Stopping after a job: RQ's maintenance would start again the scheduler that the
+            # SIGTERM handler just stopped, and teardown would SIGTERM the new one before it had
+            # installed its own handlers (seen under load: the worker hung 30 s after "stopping
+            # on request"). The loop ends right after this call.
+            return None
         # An interrupted round leaves last_cleaned_at alone, so the next loop runs it again.
         return self._outlasting(lambda: super(ResilientSimpleWorker, self).run_maintenance_tasks())
 

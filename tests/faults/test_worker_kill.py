@@ -108,6 +108,8 @@ def test_sigterm_lets_the_running_job_finish_then_stops(workers, hook, quiz, pla
     assert worker.wait(timeout=30) == 0, worker.tail()
     with pytest.raises(ProcessLookupError):
         os.killpg(worker.pid, 0)  # its scheduler process stopped with it
+    after_stop = worker.tail(20_000).partition("warm shut down requested")[2]
+    assert "Scheduler for scores started" not in after_stop, after_stop  # and was not started again
     assert submission_status(redis, submission_id) == "processed"
     assert score_job(score_queue, submission_id).get_status() == "finished"
     assert _runs(score_queue, submission_id) == [True]
