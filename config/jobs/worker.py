@@ -253,7 +253,25 @@ class ResilientSimpleWorker(SimpleWorker):
 
     def run_maintenance_tasks(self) -> None:
         # An interrupted round leaves last_cleaned_at alone, so the next loop runs it again.
-        return self._outlasting(lambda: super(ResilientSimpleWorker, self).run_maintenance_tasks())
+        self._outlasting(lambda: super(ResilientSimpleWorker, self).run_maintenance_tasks())
+        self._outlasting(self.register_again_if_lost)
+
+    def register_again_if_lost(self) -> bool:
+        """Write this worker's hash and registry entries again if Redis lost them; return whether it had.
+
+        RQ registers a worker once, at birth; after a FLUSHALL (or a Redis restarted with nothing
+        on disk) its heartbeat leaves a hash of `last_heartbeat` alone, and the worker sits in no
+        registry: it still works, but health and `rqstats` count no worker.
+        """
+        if self.connection.hexists(self.key, "birth"):
+            return False
+        self.log.warning("Worker %s: its registration is gone from Redis (emptied?); registering again", self.name)
+        with self.connection.pipeline() as pipe:
+            pipe.hset(self.key, mapping=self.serialize())
+            worker_registration.register(self, pipe)
+            pipe.expire(self.key, self.worker_ttl + 60)
+            pipe.execute()
+        return True
 
     def clean_registries(self) -> None:
         # RQ's BaseWorker.clean_registries, with a maintenance lock that outlives a killed
