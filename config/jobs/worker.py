@@ -53,6 +53,7 @@ from rq.scheduler import RQScheduler
 from rq.utils import get_connection_from_queues, now
 from rq.worker import SimpleWorker
 
+from config.jobs.routine_logs import quiet_routine_jobs
 from config.redis.errors import LONGEST_WAIT_SECONDS, REDIS_DOWN, Backoff
 
 # Library -> the versions these subclasses were written and tested against.
@@ -181,6 +182,7 @@ class ResilientSimpleWorker(SimpleWorker):
         # worker_ttl - 15 s: 405 s with django-rq's default of 420.
         kwargs["worker_ttl"] = min(kwargs.get("worker_ttl") or WORKER_TTL, WORKER_TTL)
         connection = kwargs.get("connection") or get_connection_from_queues(queues)
+        quiet_routine_jobs([getattr(q, "name", q) for q in (queues if isinstance(queues, (list, tuple)) else [queues])])
         while True:  # RQ's constructor talks to Redis (CLIENT SETNAME, CLIENT LIST)
             try:
                 super().__init__(queues, *args, **kwargs)
@@ -278,7 +280,8 @@ class ResilientSimpleWorker(SimpleWorker):
         # worker by MAINTENANCE_LOCK_SECONDS (RQ's lasts 899 s) and PromptIntermediateQueue.
         for queue in self.queues:
             if queue.connection.set(queue.registry_cleaning_key, 1, nx=True, ex=MAINTENANCE_LOCK_SECONDS):
-                self.log.info("Worker %s: cleaning registries for queue: %s", self.name, queue.name)
+                # Every MAINTENANCE_SECONDS per worker: routine, so DEBUG (RQ logs it at INFO).
+                self.log.debug("Worker %s: cleaning registries for queue: %s", self.name, queue.name)
                 clean_registries(queue, self._exc_handlers)
                 worker_registration.clean_worker_registry(queue)
                 PromptIntermediateQueue(queue.key, queue.connection).cleanup(self, queue)
