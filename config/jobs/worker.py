@@ -54,6 +54,7 @@ from rq.utils import get_connection_from_queues, now
 from rq.worker import SimpleWorker
 
 from config.jobs.routine_logs import quiet_routine_jobs
+from config.redis.epoch import EpochWatch
 from config.redis.errors import LONGEST_WAIT_SECONDS, REDIS_DOWN, Backoff
 
 # Library -> the versions these subclasses were written and tested against.
@@ -182,6 +183,7 @@ class ResilientSimpleWorker(SimpleWorker):
         # worker_ttl - 15 s: 405 s with django-rq's default of 420.
         kwargs["worker_ttl"] = min(kwargs.get("worker_ttl") or WORKER_TTL, WORKER_TTL)
         connection = kwargs.get("connection") or get_connection_from_queues(queues)
+        self._epoch = EpochWatch()
         quiet_routine_jobs([getattr(q, "name", q) for q in (queues if isinstance(queues, (list, tuple)) else [queues])])
         while True:  # RQ's constructor talks to Redis (CLIENT SETNAME, CLIENT LIST)
             try:
@@ -257,6 +259,7 @@ class ResilientSimpleWorker(SimpleWorker):
         # An interrupted round leaves last_cleaned_at alone, so the next loop runs it again.
         self._outlasting(lambda: super(ResilientSimpleWorker, self).run_maintenance_tasks())
         self._outlasting(self.register_again_if_lost)
+        self._epoch.check()  # remember the data's epoch; notice (and mark) its loss
 
     def register_again_if_lost(self) -> bool:
         """Write this worker's hash and registry entries again if Redis lost them; return whether it had.

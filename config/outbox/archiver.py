@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection, transaction
 
 from config.outbox.reader import OutboxReader, group_lost, outbox_trim
+from config.redis.epoch import EpochWatch
 from config.redis.errors import REDIS_DOWN, Backoff
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ def archive_batch(reader: OutboxReader, *, count: int, block_ms: int | None, tab
     by_type: dict[str, list[dict]] = defaultdict(list)
     for entry in entries:
         by_type[entry.type].append(entry.data)
-    known = [(table[kind], rows) for kind, rows in by_type.items() if kind in table]
+    # In the table's order (registration order), so an app can have one type land before another.
+    known = [(handler, by_type[kind]) for kind, handler in table.items() if kind in by_type]
     with transaction.atomic():
         connection.ensure_connection()
         # The driver's own cursor: server-side binding. Django's binds on the client, and
@@ -97,8 +99,10 @@ def archive_run(*, stop: threading.Event, block_ms: int = 500) -> None:
     """
     reader = OutboxReader(group=GROUP, consumer=settings.ARCHIVE_CONSUMER)
     table, backoff, trimmed, ready = handlers(), Backoff(), 0.0, False
+    epoch = EpochWatch()
     while not stop.is_set():
         try:
+            epoch.check()
             if not ready:
                 reader.ensure_group()
                 ready = True

@@ -38,6 +38,7 @@ from django.conf import settings
 
 from config.redis.keys import outbox_stream
 from config.redis.clients import redis_client
+from config.redis.epoch import EpochWatch
 from config.redis.errors import REDIS_DOWN, Backoff
 from config.redis.lua import LuaScript
 
@@ -182,9 +183,10 @@ class OutboxReader:
 
     def run(self, stop: threading.Event) -> None:
         """Read until `stop` is set, waiting out Redis outages and failing handlers."""
-        backoff = Backoff()
+        backoff, epoch = Backoff(), EpochWatch()
         while not stop.is_set():
             try:
+                epoch.check()
                 self.run_once()
                 backoff.reset()
             except Exception as exc:  # noqa: BLE001 - the entry stays pending and is retried
