@@ -25,13 +25,18 @@ What this class changes, each through a method RQ lets a worker class override:
   marker in score_apply.lua makes a run whose score was already applied a no-op.
 - The scheduler it forks (`--with-scheduler`, for retries with backoff) also waits out outages
   and dies with the worker, so no orphan keeps the scheduler lock.
+- A Redis that comes back empty (FLUSHALL, a restart without persistence): RQ registers a worker
+  only at birth, so after the loss it works on unseen (health and `rqstats` count no worker).
+  Each maintenance pass writes its registration again when it is gone, and checks the data
+  store's epoch (config/redis/epoch.py) so the loss is reported.
 - Warm shutdown in a second, not up to a minute: the pub/sub thread is told to stop before the
   UNSUBSCRIBE that wakes it, and its join is bounded (`unsubscribe`).
 
 A patch of RQ's internals: written against rq 2.12 (PATCHES below; tests/test_library_versions.py
 fails first when the installed RQ leaves that range, and pyproject.toml pins it). The overridden
-methods (`execute_job`, `heartbeat`, `clean_registries`, `_start_scheduler`, `unsubscribe`,
-`dequeue_job_and_maintain_ttl`, RQScheduler.work, IntermediateQueue.cleanup) are RQ's private
+methods (`execute_job`, `heartbeat`, `clean_registries`, `run_maintenance_tasks`, `_start_scheduler`,
+`unsubscribe`, `dequeue_job_and_maintain_ttl`, RQScheduler.work, IntermediateQueue.cleanup; and
+`serialize` + `worker_registration.register` as `register_birth` uses them) are RQ's private
 loop: re-read each against the new RQ before widening the range.
 """
 from __future__ import annotations
