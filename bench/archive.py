@@ -15,7 +15,8 @@ suite's tests/postgres_server.py), never the machine's own. Figures:
   chunks of RESULTS_REDIS_CHUNK, and the former single pipeline (the same aggregation with
   one chunk), plus the longest single command Redis ran during each Redis read (SLOWLOG);
 - submission accept: POST req/s over HTTP on two Procfile web servers, DATABASE_URL set and
-  unset, alternating rounds (the accept script itself appends no archive entry).
+  unset, alternating rounds (with it set, the accept script appends the `submission.queued`
+  archive entry that lets rebuild_redis queue an unscored submission again).
 """
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from config.redis.epoch import LOST, epoch_check
 from config.redis.errors import REDIS_DOWN
 from config.outbox.reader import outbox_backlog
 from config.redis.clients import redis_client, role_client
+from config.redis.keys import epoch as epoch_key
 from quizzes import keys as quiz_keys
 from config.jobs import keys as rq_keys
 from config.jobs.workers import live_workers
@@ -73,8 +74,9 @@ def health_status() -> dict:
         data_pipe = pipe if shared else client.pipeline(transaction=False)
         data_pipe.zcount(quiz_keys.submissions_queued(), "-inf", overdue_ms)
         data_pipe.get(quiz_keys.submissions_rescued())
+        data_pipe.get(epoch_key())
         replies = pipe.execute() + ([] if shared else data_pipe.execute())
-    queued, started, abandoned, failed, stuck, rescued = replies
+    queued, started, abandoned, failed, stuck, rescued, epoch = replies
     body = {
         "status": "ok",
         "redis": "ok",
@@ -87,7 +89,7 @@ def health_status() -> dict:
     }
     if settings.ARCHIVE_ENABLED:
         body["archive"] = archive_status()
-    if epoch_check(client=client) == LOST:
+    if epoch_check(client=client, raw=epoch) == LOST:
         body.update(status="lost", data="lost")
         raise ServiceUnavailable(DATA_LOST_MESSAGE, details=body)
     body["data"] = "ok"

@@ -80,9 +80,13 @@ def epoch_forget() -> None:
     _seen, _reported = None, False
 
 
-def epoch_read(*, client: redis.Redis | None = None) -> Epoch | None:
-    """The marker as Redis holds it, or None."""
-    raw = (client or redis_client()).get(epoch_key())
+_UNREAD = object()
+
+
+def epoch_read(*, client: redis.Redis | None = None, raw: object = _UNREAD) -> Epoch | None:
+    """The marker as Redis holds it (or as `raw`, a GET of it already made), or None."""
+    if raw is _UNREAD:
+        raw = (client or redis_client()).get(epoch_key())
     if raw is None:
         return None
     try:
@@ -102,12 +106,14 @@ def epoch_write(*, by: str, epoch_id: str | None = None, client: redis.Redis | N
     return epoch
 
 
-def epoch_check(*, client: redis.Redis | None = None) -> str:
-    """Return "ok", "lost" or "unknown" (PostgreSQL unreachable with no marker); write a first or lost marker."""
-    global _seen
+def epoch_check(*, client: redis.Redis | None = None, raw: object = _UNREAD) -> str:
+    """Return "ok", "lost" or "unknown" (PostgreSQL unreachable with no marker); write a first or lost marker.
+
+    `raw`: the marker as a GET already read it (health reads it in its pipeline).
+    """
     client = client or redis_client()
     for _ in range(3):  # another process may write the marker between the read and the write
-        current = epoch_read(client=client)
+        current, raw = epoch_read(client=client, raw=raw), _UNREAD
         if current is not None and current.state == LOST:
             return _lost(current.id)
         if current is not None and (current.id == _seen or current.by in ACKNOWLEDGING and _seen is not None):
