@@ -102,7 +102,7 @@ def epoch_write(*, by: str, epoch_id: str | None = None, client: redis.Redis | N
     if _durable_on():
         _durable.write(epoch)
     _ok(epoch.id)
-    logger.warning("data store epoch %s written by %s", epoch.id, by)
+    logger.info("data store epoch %s written by %s", epoch.id, by)
     return epoch
 
 

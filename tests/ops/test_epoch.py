@@ -23,6 +23,7 @@ def _lost_health(api) -> dict:
 
 
 def test_first_start_writes_the_marker_and_health_says_ok(api, redis):
+    redis.flushall()  # not even the reset marker the fixture writes: a first start
     body = api.get("/api/v1/health").json()
     assert body["status"] == "ok" and body["data"] == "ok"
     marker = epoch_read()
