@@ -89,10 +89,10 @@ def health_status() -> dict:
     }
     if settings.ARCHIVE_ENABLED:
         body["archive"] = archive_status()
-    if epoch_check(client=client, raw=epoch) == LOST:
-        body.update(status="lost", data="lost")
+    body["data"] = epoch_check(client=client, raw=epoch)  # "unknown": no marker, PostgreSQL unreadable
+    if body["data"] == LOST:
+        body["status"] = "lost"
         raise ServiceUnavailable(DATA_LOST_MESSAGE, details=body)
-    body["data"] = "ok"
     return body
 
 
@@ -148,7 +148,8 @@ class HealthOut(serializers.Serializer):
     workers = serializers.IntegerField(help_text="Live workers on the score queue.")
     archive = ArchiveOut(required=False, help_text="Only with DATABASE_URL set.")
     data = serializers.CharField(
-        help_text="`ok`; when Redis came back empty the answer is a 503 whose details say `lost` (docs/operations.md)."
+        help_text="`ok` (or `unknown`: no marker yet and PostgreSQL unreadable); when Redis came back empty the "
+        "answer is a 503 whose details say `lost` (docs/operations.md)."
     )
 
 

@@ -144,11 +144,6 @@ def epoch_check(*, client: redis.Redis | None = None, raw: object = _UNREAD) -> 
     return _lost(_seen or "")
 
 
-def epoch_lost(*, client: redis.Redis | None = None) -> bool:
-    """Whether the data store is known to have lost its data."""
-    return epoch_check(client=client) == LOST
-
-
 class DataLost(ServiceUnavailable):
     """A write that needs the records Redis lost: refused until they are restored or the loss acknowledged."""
 
