@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from config.redis.epoch import DataLost
 from quizzes import demo
 
 
@@ -20,6 +21,8 @@ class Command(BaseCommand):
             report = demo.demo_fill(force=force)
         except demo.ForeignData as exc:
             raise CommandError(f"{exc}: this looks like someone's data. Use an empty Redis, or --force.") from exc
+        except DataLost as exc:
+            raise CommandError(f"{exc.message} (docs/operations.md: a Redis that comes back empty)") from exc
         self.stdout.write(
             f"demo data: {report.learners} learners ({report.learners_created} new), {report.quizzes} quizzes "
             f"({report.quizzes_created} new), {report.scored} attempts scored this run"
