@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-faults test-fast bench check clean admin manage redis-url
+.PHONY: run test test-faults test-fast bench check clean admin demo manage redis-url
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ admin: $(STAMP)
 	@test "$(origin USER)" = "command line" && test -n "$$PASSWORD" || \
 	  { echo 'usage: make admin USER=<username> PASSWORD=<password>'; exit 2; }
 	$(BIN)/python manage.py create_admin "$$USER" --password "$$PASSWORD"
+
+# A small data set to explore (quizzes/demo.py): three quizzes, three dozen learners with a week of
+# scores, an admin whose credentials it prints. It refuses a Redis holding data it did not write.
+demo: $(STAMP)
+	$(BIN)/python manage.py demo_data $(ARGS)
 
 manage: $(STAMP)
 	$(BIN)/python manage.py $(ARGS)

@@ -17,6 +17,7 @@ from config.realtime.channel_layer import group_send_sync
 from config.http.exceptions import Conflict
 from config.outbox.reader import outbox_append, outbox_script_args
 from config.redis.clients import redis_client
+from config.redis.epoch import epoch_require
 from config.redis.lua import LuaScript
 from leaderboard import keys as lb_keys
 
@@ -48,7 +49,13 @@ def _now_arg(now_ms: int | None) -> str:
 
 
 def user_create(*, username: str, password: str, role: str = ROLE_USER) -> dict:
-    """Create a user, claiming the name atomically; raise Conflict if it is taken."""
+    """Create a user, claiming the name atomically; raise Conflict if it is taken.
+
+    Refused (DataLost, 503) while Redis has lost its data: the name index is empty then, and a
+    new account would take a name that belongs to someone in the record (PostgreSQL) or, without
+    it, to someone whose account an acknowledgement has not yet written off.
+    """
+    epoch_require()
     user_id = secrets.token_hex(8)
     encoded, created_at = make_password(password), iso_now()
     outbox_keys, outbox_args = outbox_script_args()
@@ -71,7 +78,8 @@ def user_create(*, username: str, password: str, role: str = ROLE_USER) -> dict:
 
 
 def user_authenticate(*, username: str, password: str) -> dict:
-    """Return the profile for valid credentials, or raise InvalidCredentials."""
+    """Return the profile for valid credentials, or raise InvalidCredentials (DataLost while Redis lost its data)."""
+    epoch_require()  # every account would look unknown: say what is wrong, not "wrong password"
     client = redis_client()
     user_id = client.hget(keys.users_by_name(), username.lower())
     if user_id is None:

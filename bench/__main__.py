@@ -58,10 +58,10 @@ def _selected(args: argparse.Namespace) -> list[str]:
 
 
 def _run_section(name: str, report: Report, redis: PrivateRedis, args: argparse.Namespace) -> None:
-    from config.redis.clients import redis_client
+    from bench.common import flush_data
 
     # Each benchmark starts from the data it seeds; ASYNC, since freeing 1M members takes a while.
-    redis_client().flushall(asynchronous=True)
+    flush_data(asynchronous=True)
     if name == "roundtrips":
         from bench import roundtrips
 

@@ -15,7 +15,8 @@ suite's tests/postgres_server.py), never the machine's own. Figures:
   chunks of RESULTS_REDIS_CHUNK, and the former single pipeline (the same aggregation with
   one chunk), plus the longest single command Redis ran during each Redis read (SLOWLOG);
 - submission accept: POST req/s over HTTP on two Procfile web servers, DATABASE_URL set and
-  unset, alternating rounds (the accept script itself appends no archive entry).
+  unset, alternating rounds (with it set, the accept script appends the `submission.queued`
+  archive entry that lets rebuild_redis queue an unscored submission again).
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ import sys
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
+
+from bench.common import flush_data
 
 QUIZ = {
     "title": "Bench",
@@ -69,7 +72,7 @@ def memory_per_user(settings, client, quick: bool) -> list[dict]:
     users = 10 if quick else 30
     figures, per_user = [], {}
     for variant in ("off", "on"):
-        client.flushall()
+        flush_data(client)
         settings.ARCHIVE_ENABLED = variant == "on"
         quiz = services.quiz_create(**QUIZ)
         before = client.info("memory")["used_memory"]
@@ -100,7 +103,7 @@ def archiver_vs_scoring(settings, client, quick: bool) -> list[dict]:
     from config.outbox.archiver import archive_drain
     from quizzes import services
 
-    client.flushall()
+    flush_data(client)
     settings.ARCHIVE_ENABLED = True
     quiz = services.quiz_create(**QUIZ)
     users = [user_create(username=f"rate{u}-{uuid.uuid4().hex[:6]}", password="bench-password-1") for u in range(50)]
@@ -174,7 +177,7 @@ def _seed_results(client, quiz: dict, count: int) -> None:
 def results_miss(settings, client, quick: bool) -> list[dict]:
     from quizzes import selectors, services
 
-    client.flushall()
+    flush_data(client)
     settings.ARCHIVE_ENABLED = False
     quiz = services.quiz_create(**QUIZ)
     count = 10_000 if quick else 100_000
@@ -218,7 +221,7 @@ def accept_over_http(settings, redis_url: str, quick: bool) -> list[dict]:
     from bench.roundtrips import create_quiz
     from config.redis.clients import redis_client
 
-    redis_client().flushall()
+    flush_data()
     settings.ARCHIVE_ENABLED = False
     tokens = [u["token"] for u in seed_users(300 if quick else 600, prefix="archttp")]
     path = f"/api/v1/quizzes/{create_quiz(seed_users(1, prefix='archadmin', role='admin')[0]['token'])}/submissions"

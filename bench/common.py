@@ -29,6 +29,20 @@ LOGS = ROOT / ".data" / "bench"
 SECRET_KEY = secrets.token_urlsafe(48)
 
 
+def flush_data(client=None, *, asynchronous: bool = False) -> None:
+    """FLUSHALL between measurements, acknowledged as a deliberate reset (config/redis/epoch.py).
+
+    Without the new epoch, the service would take the empty store for a lost one: health 503,
+    register and login refused.
+    """
+    from config.redis.clients import redis_client
+    from config.redis.epoch import epoch_write
+
+    client = client or redis_client()
+    client.flushall(asynchronous=asynchronous)
+    epoch_write(by="data_reset", client=client)
+
+
 def load_average() -> str:
     """Return the 1/5/15-minute load averages, to print beside figures taken on a shared box."""
     one, five, fifteen = os.getloadavg()

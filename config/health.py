@@ -1,4 +1,7 @@
-"""`GET /api/v1/health` (wiring: it reads every role and the apps' queue records): each Redis role's reachability, the score queue's jobs, live workers, the archive.
+"""`GET /api/v1/health` (wiring: it reads every role and the apps' queue records): each Redis role's reachability, the score queue's jobs, live workers, the archive, the data's epoch.
+
+A data store that lost its data (config/redis/epoch.py) answers 503 in the error envelope, its
+`details` the whole health document with `status` and `data` both "lost".
 
 Read without RQ's registry cleanup (RQ's `count` on its registries runs `cleanup()`, which runs
 failure callbacks): a health probe must only read, in one round trip after the PING.
@@ -15,14 +18,20 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
 from config.http.exceptions import ServiceUnavailable
+from config.redis.epoch import LOST, epoch_check
 from config.redis.errors import REDIS_DOWN
 from config.outbox.reader import outbox_backlog
 from config.redis.clients import redis_client, role_client
+from config.redis.keys import epoch as epoch_key
 from quizzes import keys as quiz_keys
 from config.jobs import keys as rq_keys
 from config.jobs.workers import live_workers
 
 ROLES = ("data", "queue", "channels", "cache")
+DATA_LOST_MESSAGE = (
+    "Redis lost its data (it came back empty). Operators: `manage.py rebuild_redis` restores it from "
+    "PostgreSQL; without PostgreSQL, `manage.py data_reset --confirm` acknowledges the loss."
+)
 
 def roles_status() -> dict[str, str]:
     """PING each role's Redis once (roles on one address share the answer): "ok" or "unreachable"."""
@@ -65,8 +74,9 @@ def health_status() -> dict:
         data_pipe = pipe if shared else client.pipeline(transaction=False)
         data_pipe.zcount(quiz_keys.submissions_queued(), "-inf", overdue_ms)
         data_pipe.get(quiz_keys.submissions_rescued())
+        data_pipe.get(epoch_key())
         replies = pipe.execute() + ([] if shared else data_pipe.execute())
-    queued, started, abandoned, failed, stuck, rescued = replies
+    queued, started, abandoned, failed, stuck, rescued, epoch = replies
     body = {
         "status": "ok",
         "redis": "ok",
@@ -79,6 +89,10 @@ def health_status() -> dict:
     }
     if settings.ARCHIVE_ENABLED:
         body["archive"] = archive_status()
+    body["data"] = epoch_check(client=client, raw=epoch)  # "unknown": no marker, PostgreSQL unreadable
+    if body["data"] == LOST:
+        body["status"] = "lost"
+        raise ServiceUnavailable(DATA_LOST_MESSAGE, details=body)
     return body
 
 
@@ -133,10 +147,14 @@ class HealthOut(serializers.Serializer):
     queue = QueueOut()
     workers = serializers.IntegerField(help_text="Live workers on the score queue.")
     archive = ArchiveOut(required=False, help_text="Only with DATABASE_URL set.")
+    data = serializers.CharField(
+        help_text="`ok` (or `unknown`: no marker yet and PostgreSQL unreadable); when Redis came back empty the "
+        "answer is a 503 whose details say `lost` (docs/operations.md)."
+    )
 
 
 class HealthViewSet(ViewSet):
-    """Liveness and readiness in one: 200 when Redis answers, 503 (error envelope) when not."""
+    """Liveness and readiness in one: 200 when Redis answers with its data, 503 (error envelope) when not."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]

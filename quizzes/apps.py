@@ -7,7 +7,9 @@ class QuizzesConfig(AppConfig):
     def ready(self) -> None:
         from config.outbox.archiver import archive_handlers_register
         from config.outbox.reader import relay_handler_register
-        from quizzes import archive, relay
+        from config.redis.epoch import epoch_durable_register
+        from quizzes import archive, epoch, relay
 
         archive_handlers_register(archive.HANDLERS)
         relay_handler_register("submission.accepted", relay.submission_accepted)
+        epoch_durable_register(epoch.DURABLE)

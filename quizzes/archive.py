@@ -51,6 +51,15 @@ INSERT INTO quizzes_quiz_best (user_id, quiz_id, best)
 SELECT user_id, quiz_id, best FROM json_to_recordset(%s::json) AS r(user_id text, quiz_id text, best int)
 ON CONFLICT (user_id, quiz_id) DO UPDATE SET best = GREATEST(quizzes_quiz_best.best, EXCLUDED.best)
 """
+_INSERT_QUEUED = """
+INSERT INTO quizzes_submission_queued (id, user_id, quiz_id, quiz_version, answers, created_at, created_ms)
+SELECT r.id, r.user_id, r.quiz_id, r.quiz_version, r.answers, r.created_at::timestamptz, r.created_ms::bigint
+FROM json_to_recordset(%s::json) AS r(id text, user_id text, quiz_id text, quiz_version int, answers text,
+    created_at text, created_ms text)
+WHERE NOT EXISTS (SELECT 1 FROM quizzes_submission s WHERE s.id = r.id)
+ON CONFLICT (id) DO NOTHING
+"""
+_DELETE_QUEUED = "DELETE FROM quizzes_submission_queued WHERE id = ANY(%s)"
 _USER_COUNTERS = """
 UPDATE accounts_user u SET total_score = GREATEST(u.total_score, c.total), quizzes_solved = GREATEST(u.quizzes_solved, c.solved)
 FROM json_to_recordset(%s::json) AS c(id text, total bigint, solved int) WHERE u.id = c.id
@@ -74,6 +83,7 @@ def deletions_write(cursor, rows: list[dict]) -> None:
 def submissions_write(cursor, rows: list[dict]) -> None:
     """Insert processed submissions once, and merge the users' best scores and counters."""
     cursor.execute(_INSERT_SUBMISSIONS, [json.dumps(rows)])
+    cursor.execute(_DELETE_QUEUED, [[r["id"] for r in rows]])
     best: dict[tuple[str, str], int] = {}
     counters: dict[str, tuple[int, int]] = {}
     for r in rows:  # one row per key: an upsert may not touch the same row twice in one statement
@@ -83,6 +93,11 @@ def submissions_write(cursor, rows: list[dict]) -> None:
         counters[r["user_id"]] = (max(total, r["total_score"]), max(solved, r["quizzes_solved"]))
     cursor.execute(_UPSERT_BEST, [json.dumps([{"user_id": u, "quiz_id": q, "best": b} for (u, q), b in best.items()])])
     cursor.execute(_USER_COUNTERS, [json.dumps([{"id": u, "total": t, "solved": n} for u, (t, n) in counters.items()])])
+
+
+def queued_write(cursor, rows: list[dict]) -> None:
+    """Record accepted submissions until their scored record arrives (rebuild_redis queues them again)."""
+    cursor.execute(_INSERT_QUEUED, [json.dumps(rows)])
 
 
 def submissions_release(pipe, rows: list[dict]) -> None:
@@ -102,5 +117,8 @@ def submissions_release(pipe, rows: list[dict]) -> None:
 HANDLERS = {
     "quiz.saved": Handler(write=quizzes_write),
     "quiz.deleted": Handler(write=deletions_write),
+    # Before submission.scored: in one batch, an id's queued row must exist before its scored
+    # record deletes it (the archiver runs the handlers in this order).
+    "submission.queued": Handler(write=queued_write),
     "submission.scored": Handler(write=submissions_write, after_commit=submissions_release),
 }

@@ -14,6 +14,7 @@
 | qb:quiz-best:{uid}                 | hash   | none                                 | quiz id -> the user's best score on it              |
 | qb:submissions:queued              | zset   | none; entries removed when scored    | submission id -> created_at (epoch ms), while queued: what the reconciler checks |
 | qb:submissions:rescued             | string | none (a counter)                     | submissions the reconciler has re-enqueued, ever    |
+| qb:demo                            | hash   | none                                 | what `manage.py demo_data` wrote: user:{uid} -> username, quiz:{qid} -> title, done -> ISO time (quizzes/demo.py) |
 
 The results cache goes through Django's cache (CACHES["default"]), which prefixes the keys built
 here with `qb:cache:1:` (KEY_PREFIX and the cache's key version).
@@ -74,3 +75,8 @@ def submissions_queued() -> str:
 
 def submissions_rescued() -> str:
     return key("submissions", "rescued")
+
+
+def demo() -> str:
+    """The demo data's marker: the users and quizzes `manage.py demo_data` wrote."""
+    return key("demo")

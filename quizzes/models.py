@@ -75,3 +75,34 @@ class QuizBest(models.Model):
     class Meta:
         db_table = "quizzes_quiz_best"
         constraints = [models.UniqueConstraint(fields=["user_id", "quiz_id"], name="quiz_best_unique")]
+
+
+class QueuedSubmission(models.Model):
+    """An accepted submission not yet scored (archived as soon as it is accepted).
+
+    Its row goes when the submission's scored record is archived; `manage.py rebuild_redis`
+    queues the ones left (no scored record) again, so a 202 outlives a Redis that lost its data.
+    """
+
+    id = models.CharField(primary_key=True, max_length=32)
+    user_id = models.CharField(max_length=16)
+    quiz_id = models.CharField(max_length=16)
+    quiz_version = models.IntegerField()
+    answers = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+    created_ms = models.BigIntegerField()
+
+    class Meta:
+        db_table = "quizzes_submission_queued"
+
+
+class StoreEpoch(models.Model):
+    """The data store's epoch (config/redis/epoch.py): one row, "the service has run before"."""
+
+    name = models.CharField(primary_key=True, max_length=16)  # always "redis"
+    epoch_id = models.CharField(max_length=32)
+    created_at = models.DateTimeField()
+    by = models.CharField(max_length=32)
+
+    class Meta:
+        db_table = "store_epoch"

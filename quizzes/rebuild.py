@@ -6,8 +6,12 @@ script (quizzes/lua/player_restore.lua). Board members are built as scoring buil
 (leaderboard/encoding.py) from the gain and the tie counter value recorded with each
 submission, and the counter is set past the highest, so ranks and their tie order come back
 as they were and later changes order after them. Idempotent; never over a live profile
-or a newer quiz version unless forced. Not restored: sessions (log in again), idempotency
-keys (24 h), submissions (read from PostgreSQL), queued submissions never scored.
+or a newer quiz version unless forced. Then the submissions accepted but not scored when
+Redis lost them (quizzes_submission_queued) are queued again, with their score jobs, so every
+202 whose record reached PostgreSQL is scored; and the data store's epoch is written back
+(config/redis/epoch.py), which ends health's `lost`. Not restored: sessions (log in again),
+idempotency keys (24 h), processed submissions (read from PostgreSQL), what was still in the
+outbox when Redis lost it (the archive's backlog: health's archive.backlog).
 """
 from __future__ import annotations
 
@@ -22,15 +26,18 @@ from django.db import connection
 
 from accounts import keys as account_keys
 from config.redis.clients import redis_client
+from config.redis.epoch import epoch_recorded, epoch_write
 from config.redis.lua import LuaScript
 from leaderboard import encoding
 from leaderboard import keys as board_keys
 from quizzes import keys
+from quizzes.relay import submission_accepted
 from config.http.times import iso
 
 _LUA = Path(__file__).parent / "lua"
 _player_restore = LuaScript(_LUA / "player_restore.lua")
 _quiz_restore = LuaScript(_LUA / "quiz_restore.lua")
+_submission_restore = LuaScript(_LUA / "submission_restore.lua")
 
 BATCH = 500
 # Period boards live at most 8 days past their week (leaderboard/keys.py): older gains are moot.
@@ -43,6 +50,7 @@ class Report:
     quizzes_skipped: int = 0
     users: int = 0
     users_skipped: int = 0
+    queued: int = 0
     name_conflicts: list[str] = field(default_factory=list)
 
 
@@ -62,7 +70,34 @@ def rebuild_redis(*, force: bool = False, now: datetime | None = None,
         while rows := cursor.fetchmany(BATCH):
             _users_restore(rows, report, force, periods, last_gain, now)
             progress(f"users: {report.users} restored, {report.users_skipped} skipped")
+    report.queued = _queued_restore()
+    progress(f"submissions: {report.queued} accepted but unscored queued again")
+    epoch = epoch_write(by="rebuild_redis", epoch_id=epoch_recorded())
+    progress(f"epoch {epoch.id} written: the data is back")
     return report
+
+
+def _queued_restore() -> int:
+    """Queue again the accepted submissions with no scored record, and enqueue their score jobs."""
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT q.id, q.user_id, q.quiz_id, q.quiz_version, q.answers, q.created_at, q.created_ms, v.answer_key
+            FROM quizzes_submission_queued q
+            JOIN quizzes_quiz_version v ON v.quiz_id = q.quiz_id AND v.version = q.quiz_version
+            WHERE NOT EXISTS (SELECT 1 FROM quizzes_submission s WHERE s.id = q.id)
+            ORDER BY q.created_ms
+        """)
+        rows = cursor.fetchall()
+    restored = 0
+    for sid, uid, qid, version, answers, created, created_ms, answer_key in rows:
+        if _submission_restore(
+            keys=[keys.submission(sid), keys.quiz_submissions(qid), keys.submissions_queued(),
+                  keys.quiz_pending(qid), keys.quiz_versions(qid)],
+            args=[sid, uid, qid, version, answers, iso(created), created_ms, answer_key],
+        ):
+            restored += 1
+            submission_accepted({"submission_id": sid, "quiz_id": qid, "user_id": uid}, "")  # skips a job that exists
+    return restored
 
 
 def _quizzes_restore(report: Report, force: bool) -> None:

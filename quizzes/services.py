@@ -171,13 +171,14 @@ def submission_create(
         keys.quiz_pending(quiz_id),
     ]
     job = {"submission_id": submission_id, "quiz_id": quiz_id, "user_id": user_id}
+    archive = "1" if settings.ARCHIVE_ENABLED else "0"
     if settings.SUBMISSIONS_VIA_OUTBOX:
-        script_keys.append(outbox_stream())
-        mode_args = ["outbox", settings.OUTBOX_MAXLEN]
+        script_keys += [outbox_stream(), keys.submissions_queued()]
+        mode_args = ["outbox", settings.OUTBOX_MAXLEN, archive]
     else:
-        script_keys += [rq_keys.rq_job(submission_id), rq_keys.rq_queue(settings.SCORE_QUEUE), rq_keys.rq_queues()]
-        mode_args = ["rq", *score_job_fields(**job)]
-    script_keys.append(keys.submissions_queued())
+        script_keys += [rq_keys.rq_job(submission_id), rq_keys.rq_queue(settings.SCORE_QUEUE), rq_keys.rq_queues(),
+                        keys.submissions_queued(), *([outbox_stream()] if archive == "1" else [])]
+        mode_args = ["rq", settings.OUTBOX_MAXLEN, archive, *score_job_fields(**job)]
     if idempotency_key is not None:
         script_keys.append(keys.idempotency(user_id, idempotency_key))
     if quota is not None:

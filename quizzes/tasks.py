@@ -89,8 +89,8 @@ def submissions_reconcile() -> dict:
                        submission_id)
     report = {"checked": result.checked, "held": result.held, "settled": result.settled,
               "rescued": len(result.rescued)}
-    if result.checked:
-        logger.info("reconciler: %s", report)
+    # A pass that rescued nothing is routine (every 15 s): DEBUG. Each rescue is its WARNING above.
+    logger.log(logging.INFO if result.rescued else logging.DEBUG, "reconciler: %s", report)
     return report
 
 

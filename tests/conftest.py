@@ -16,9 +16,16 @@ def _fast_hasher(settings):
 @pytest.fixture(autouse=True)
 def redis(settings):
     """The test Redis, empty at the start of every test."""
+    from config.redis.epoch import epoch_forget, epoch_write
+
     reset_clients()
     client = redis_client()
     client.flushall()
+    # A deliberate reset, acknowledged (as `data_reset` does), so that a server kept running
+    # across tests (tests/security) does not take the emptied store for a lost one; and this
+    # process starts with no memory of any epoch, as a new process would.
+    epoch_write(by="data_reset", client=client)
+    epoch_forget()
     yield client
     reset_clients()
 

@@ -15,6 +15,8 @@ from contextlib import suppress
 from django_rq.cron import DjangoCronScheduler
 from rq.exceptions import StopRequested
 
+from config.jobs.routine_logs import quiet_cron_enqueues
+from config.redis.epoch import EpochWatch
 from config.redis.errors import REDIS_DOWN, Backoff
 
 # Library -> the versions this subclass was written and tested against (its `start` is rq.cron's
@@ -28,12 +30,14 @@ class ResilientCronScheduler(DjangoCronScheduler):
     def start(self) -> None:
         # The body of rq.cron.CronScheduler.start, with each pass guarded against REDIS_DOWN.
         self.log.info("CronScheduler %s: starting...", self.name)
+        quiet_cron_enqueues()  # one line per periodic enqueue (every 15 s) is routine
         self._install_signal_handlers()
         registered = False
-        backoff = Backoff()
+        backoff, epoch = Backoff(), EpochWatch()
         try:
             while True:
                 try:
+                    epoch.check()
                     if not registered:
                         self.register_birth()
                         registered = True

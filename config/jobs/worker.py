@@ -25,6 +25,10 @@ What this class changes, each through a method RQ lets a worker class override:
   marker in score_apply.lua makes a run whose score was already applied a no-op.
 - The scheduler it forks (`--with-scheduler`, for retries with backoff) also waits out outages
   and dies with the worker, so no orphan keeps the scheduler lock.
+- A Redis that comes back empty (FLUSHALL, a restart without persistence): RQ registers a worker
+  only at birth, so after the loss it works on unseen (health and `rqstats` count no worker).
+  Each maintenance pass writes its registration again when it is gone, and checks the data
+  store's epoch (config/redis/epoch.py) so the loss is reported.
 - Warm shutdown in a second, not up to a minute: the pub/sub thread is told to stop before the
   UNSUBSCRIBE that wakes it, and its join is bounded (`unsubscribe`).
 - A warm shutdown of an idle worker is never lost. RQ stops an idle worker by raising
@@ -39,8 +43,9 @@ What this class changes, each through a method RQ lets a worker class override:
 
 A patch of RQ's internals: written against rq 2.12 (PATCHES below; tests/test_library_versions.py
 fails first when the installed RQ leaves that range, and pyproject.toml pins it). The overridden
-methods (`execute_job`, `heartbeat`, `clean_registries`, `_start_scheduler`, `unsubscribe`,
-`dequeue_job_and_maintain_ttl`, RQScheduler.work, IntermediateQueue.cleanup) are RQ's private
+methods (`execute_job`, `heartbeat`, `clean_registries`, `run_maintenance_tasks`, `_start_scheduler`,
+`unsubscribe`, `dequeue_job_and_maintain_ttl`, RQScheduler.work, IntermediateQueue.cleanup; and
+`serialize` + `worker_registration.register` as `register_birth` uses them) are RQ's private
 loop: re-read each against the new RQ before widening the range.
 """
 from __future__ import annotations
@@ -63,6 +68,8 @@ from rq.scheduler import RQScheduler
 from rq.utils import get_connection_from_queues, now
 from rq.worker import SimpleWorker, WorkerStatus
 
+from config.jobs.routine_logs import quiet_routine_jobs
+from config.redis.epoch import EpochWatch
 from config.redis.errors import LONGEST_WAIT_SECONDS, REDIS_DOWN, Backoff
 
 # Library -> the versions these subclasses were written and tested against.
@@ -191,6 +198,8 @@ class ResilientSimpleWorker(SimpleWorker):
         # worker_ttl - 15 s: 405 s with django-rq's default of 420.
         kwargs["worker_ttl"] = min(kwargs.get("worker_ttl") or WORKER_TTL, WORKER_TTL)
         connection = kwargs.get("connection") or get_connection_from_queues(queues)
+        self._epoch = EpochWatch()
+        quiet_routine_jobs([getattr(q, "name", q) for q in (queues if isinstance(queues, (list, tuple)) else [queues])])
         while True:  # RQ's constructor talks to Redis (CLIENT SETNAME, CLIENT LIST)
             try:
                 super().__init__(queues, *args, **kwargs)
@@ -282,14 +291,34 @@ class ResilientSimpleWorker(SimpleWorker):
             # on request"). The loop ends right after this call.
             return None
         # An interrupted round leaves last_cleaned_at alone, so the next loop runs it again.
-        return self._outlasting(lambda: super(ResilientSimpleWorker, self).run_maintenance_tasks())
+        self._outlasting(lambda: super(ResilientSimpleWorker, self).run_maintenance_tasks())
+        self._outlasting(self.register_again_if_lost)
+        self._epoch.check()  # remember the data's epoch; notice (and mark) its loss
+
+    def register_again_if_lost(self) -> bool:
+        """Write this worker's hash and registry entries again if Redis lost them; return whether it had.
+
+        RQ registers a worker once, at birth; after a FLUSHALL (or a Redis restarted with nothing
+        on disk) its heartbeat leaves a hash of `last_heartbeat` alone, and the worker sits in no
+        registry: it still works, but health and `rqstats` count no worker.
+        """
+        if self.connection.hexists(self.key, "birth"):
+            return False
+        self.log.warning("Worker %s: its registration is gone from Redis (emptied?); registering again", self.name)
+        with self.connection.pipeline() as pipe:
+            pipe.hset(self.key, mapping=self.serialize())
+            worker_registration.register(self, pipe)
+            pipe.expire(self.key, self.worker_ttl + 60)
+            pipe.execute()
+        return True
 
     def clean_registries(self) -> None:
         # RQ's BaseWorker.clean_registries, with a maintenance lock that outlives a killed
         # worker by MAINTENANCE_LOCK_SECONDS (RQ's lasts 899 s) and PromptIntermediateQueue.
         for queue in self.queues:
             if queue.connection.set(queue.registry_cleaning_key, 1, nx=True, ex=MAINTENANCE_LOCK_SECONDS):
-                self.log.info("Worker %s: cleaning registries for queue: %s", self.name, queue.name)
+                # Every MAINTENANCE_SECONDS per worker: routine, so DEBUG (RQ logs it at INFO).
+                self.log.debug("Worker %s: cleaning registries for queue: %s", self.name, queue.name)
                 clean_registries(queue, self._exc_handlers)
                 worker_registration.clean_worker_registry(queue)
                 PromptIntermediateQueue(queue.key, queue.connection).cleanup(self, queue)

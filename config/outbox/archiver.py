@@ -18,10 +18,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
+import redis.exceptions
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, connection, transaction
 
-from config.outbox.reader import OutboxReader, outbox_trim
+from config.outbox.reader import OutboxReader, group_lost, outbox_trim
+from config.redis.epoch import EpochWatch
 from config.redis.errors import REDIS_DOWN, Backoff
 
 logger = logging.getLogger(__name__)
@@ -60,7 +62,8 @@ def archive_batch(reader: OutboxReader, *, count: int, block_ms: int | None, tab
     by_type: dict[str, list[dict]] = defaultdict(list)
     for entry in entries:
         by_type[entry.type].append(entry.data)
-    known = [(table[kind], rows) for kind, rows in by_type.items() if kind in table]
+    # In the table's order (registration order), so an app can have one type land before another.
+    known = [(handler, by_type[kind]) for kind, handler in table.items() if kind in by_type]
     with transaction.atomic():
         connection.ensure_connection()
         # The driver's own cursor: server-side binding. Django's binds on the client, and
@@ -88,12 +91,18 @@ def archive_drain(*, count: int | None = None) -> int:
     return total
 
 
-def archive_run(*, stop: threading.Event, block_ms: int = 1000) -> None:
-    """Archive until `stop` is set, waiting out PostgreSQL and Redis outages."""
+def archive_run(*, stop: threading.Event, block_ms: int = 500) -> None:
+    """Archive until `stop` is set, waiting out PostgreSQL and Redis outages and a Redis emptied under it.
+
+    `block_ms` stays below REDIS_SOCKET_TIMEOUT (1 s): at 1000 ms an idle read ended in a client
+    timeout, logged as an outage and backed off up to 4 s before the next batch.
+    """
     reader = OutboxReader(group=GROUP, consumer=settings.ARCHIVE_CONSUMER)
     table, backoff, trimmed, ready = handlers(), Backoff(), 0.0, False
+    epoch = EpochWatch()
     while not stop.is_set():
         try:
+            epoch.check()
             if not ready:
                 reader.ensure_group()
                 ready = True
@@ -107,6 +116,13 @@ def archive_run(*, stop: threading.Event, block_ms: int = 1000) -> None:
             connection.close()  # a broken connection is not reused; the next batch reconnects
         except REDIS_DOWN as exc:
             _wait(stop, backoff, "Redis", exc)
+        except redis.exceptions.ResponseError as exc:
+            if not group_lost(exc):
+                raise
+            # The Stream or the group went with the data (FLUSHALL, a Redis that kept nothing):
+            # create them again and go on; what the Stream held is gone with the rest.
+            logger.error("archiver: the outbox group %s is gone (%s); creating it again", GROUP, exc)
+            ready = False
 
 
 def _wait(stop: threading.Event, backoff: Backoff, what: str, exc: Exception) -> None:

@@ -38,6 +38,7 @@ from django.conf import settings
 
 from config.redis.keys import outbox_stream
 from config.redis.clients import redis_client
+from config.redis.epoch import EpochWatch
 from config.redis.errors import REDIS_DOWN, Backoff
 from config.redis.lua import LuaScript
 
@@ -155,8 +156,9 @@ class OutboxReader:
         try:
             entries = self.read(count=self.batch, block_ms=self.block_ms)
         except redis.exceptions.ResponseError as exc:
-            if "NOGROUP" not in str(exc):
+            if not group_lost(exc):
                 raise
+            logger.error("outbox group %s is gone (%s); creating it again", self.group, exc)
             self._group_ready = False  # the Stream was deleted (e.g. FLUSHALL): create it again
             return 0
         done = []
@@ -181,9 +183,10 @@ class OutboxReader:
 
     def run(self, stop: threading.Event) -> None:
         """Read until `stop` is set, waiting out Redis outages and failing handlers."""
-        backoff = Backoff()
+        backoff, epoch = Backoff(), EpochWatch()
         while not stop.is_set():
             try:
+                epoch.check()
                 self.run_once()
                 backoff.reset()
             except Exception as exc:  # noqa: BLE001 - the entry stays pending and is retried
@@ -192,6 +195,15 @@ class OutboxReader:
                 logger.log(level, "outbox group %s: %s: %s; retrying in %.1f s", self.group,
                            type(exc).__name__, exc, wait, exc_info=level == logging.ERROR)
                 stop.wait(wait)
+
+
+def group_lost(exc: redis.exceptions.ResponseError) -> bool:
+    """Whether a Stream command failed because the Stream or its group no longer exists.
+
+    NOGROUP: the group is gone (FLUSHALL, a Redis restarted with nothing on disk). UNBLOCKED:
+    the Stream was deleted while this reader blocked on it (FLUSHALL during an XREADGROUP).
+    """
+    return str(exc).startswith(("NOGROUP", "UNBLOCKED"))
 
 
 def _entry(entry_id, fields: dict) -> Entry:

@@ -3,6 +3,7 @@
 | key       | type   | TTL                                       | contents                                        |
 |-----------|--------|-------------------------------------------|-------------------------------------------------|
 | qb:outbox | stream | none; trimmed once every group is done, capped at OUTBOX_MAXLEN | entries `type`, `data` (JSON), read by consumer groups (config/outbox/reader.py) |
+| qb:epoch  | string | none                                      | JSON {id, created_at, by, state, lost_at}: the data store's epoch (config/redis/epoch.py) |
 """
 from __future__ import annotations
 
@@ -28,3 +29,8 @@ def outbox_stream() -> str:
     (the queue relay, the PostgreSQL archive), so a new reader needs no new write path.
     """
     return key("outbox")
+
+
+def epoch() -> str:
+    """The data store's epoch marker: written at first start, so its absence later means a loss."""
+    return key("epoch")

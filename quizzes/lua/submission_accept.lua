@@ -7,6 +7,7 @@
 -- KEYS[4] quiz pending hash
 -- "rq" mode:     KEYS[5] rq job hash   KEYS[6] rq queue list   KEYS[7] rq:queues set
 --                KEYS[8] queued-submissions index zset (read by the reconciler)
+--                KEYS[9] (only when ARGV[14] is "1") outbox stream
 -- "outbox" mode: KEYS[5] outbox stream   KEYS[6] queued-submissions index zset
 -- KEYS[next] (only with an Idempotency-Key) idempotency string
 -- KEYS[last] (only when ARGV[10] is not "") the caller's rate-limit key for submissions
@@ -16,9 +17,9 @@
 -- ARGV[9] "1": replays only (the caller is over its rate limit; anything new is refused)
 -- ARGV[10] the limiter's algorithm ("sliding" | "fixed" | "": nothing to give back)
 -- ARGV[11] what that limiter's admission took: the sliding log's entry, or the fixed window start
--- ARGV[12] mode: "rq" or "outbox"
--- "rq" mode:     ARGV[13..] job hash field, value pairs (from rq's Job.to_dict)
--- "outbox" mode: ARGV[13] outbox MAXLEN (approximate)
+-- ARGV[12] mode: "rq" or "outbox"   ARGV[13] outbox MAXLEN (approximate)
+-- ARGV[14] "1": the archive is on: a submission.queued entry records the accepted submission
+-- "rq" mode:     ARGV[15..] job hash field, value pairs (from rq's Job.to_dict)
 -- Anything but "queued" gives the rate-limit slot back in this same step: a replay, a
 -- mismatch or a rejected submission is no new attempt (API.md).
 -- Returns {"queued", id, version} | {"replay", first id} | {"mismatch"} | {"not_found"}
@@ -28,7 +29,10 @@ if ARGV[10] ~= '' then
   limiter = KEYS[#KEYS]
 end
 local outbox = ARGV[12] == 'outbox'
-local last_fixed = outbox and 6 or 8  -- the queued-submissions index
+local archive = ARGV[14] == '1'
+local queued_index = outbox and 6 or 8
+local stream = outbox and KEYS[5] or (archive and KEYS[9] or nil)
+local last_fixed = (not outbox and archive) and 9 or queued_index
 local idem = nil
 if #KEYS - (limiter and 1 or 0) > last_fixed then
   idem = KEYS[last_fixed + 1]
@@ -94,17 +98,23 @@ redis.call('HSET', KEYS[2], 'id', ARGV[1], 'user_id', ARGV[2], 'quiz_id', ARGV[3
   'quiz_version', version, 'answers', ARGV[4], 'status', 'queued',
   'created_at', ARGV[5], 'created_ms', ARGV[6])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
-redis.call('ZADD', KEYS[last_fixed], ARGV[6], ARGV[1])
+redis.call('ZADD', KEYS[queued_index], ARGV[6], ARGV[1])
 -- Pins this version's answer key until the submission is scored (see quiz_update.lua).
 redis.call('HINCRBY', KEYS[4], version, 1)
 if idem then
   redis.call('SET', idem, ARGV[7] .. ' ' .. ARGV[1], 'EX', ARGV[8])
 end
+if archive then
+  -- What rebuild_redis needs to queue the submission again if Redis loses it before it is scored.
+  local record = cjson.encode({id = ARGV[1], user_id = ARGV[2], quiz_id = ARGV[3], quiz_version = version,
+    answers = ARGV[4], created_at = ARGV[5], created_ms = ARGV[6]})
+  redis.call('XADD', stream, 'MAXLEN', '~', ARGV[13], '*', 'type', 'submission.queued', 'data', record)
+end
 if outbox then
   local data = cjson.encode({submission_id = ARGV[1], quiz_id = ARGV[3], user_id = ARGV[2]})
   redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[13], '*', 'type', 'submission.accepted', 'data', data)
 else
-  redis.call('HSET', KEYS[5], unpack(ARGV, 13))
+  redis.call('HSET', KEYS[5], unpack(ARGV, 15))
   redis.call('RPUSH', KEYS[6], ARGV[1])
   redis.call('SADD', KEYS[7], KEYS[6])
 end

@@ -5,6 +5,7 @@ Each process runs its Procfile line unchanged, in its own session, with its outp
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
@@ -196,3 +197,58 @@ def where_is(client, submission_id: str, queue: str = "scores") -> str:
     return (f"{submission_id}: submission status={sub.get('status')} reason={sub.get('reason')!r}; "
             f"job status={job[0]} retries_left={job[1]} intervals={job[2]}; "
             f"in {[name for name, there in places.items() if there] or 'nothing'}")
+
+
+class HonchoStack:
+    """`honcho start` on the Procfile, as `make run` runs it, on a free port and the given environment."""
+
+    def __init__(self, env: dict[str, str], name: str = "stack") -> None:
+        from config.dev.embedded_redis import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = process_env(PYTHONUNBUFFERED="1", PATH=f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
+                               **env)
+        self.log = ROOT / ".data" / f"honcho-{name}-{os.getpid()}-{uuid.uuid4().hex[:6]}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "HonchoStack":
+        self.log.parent.mkdir(exist_ok=True)
+        with self.log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-p", str(self.port)],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        return self
+
+    def processes(self) -> dict[int, str]:
+        """Every process under honcho (shells, the Procfile's processes, their forks): pid -> command line."""
+        found = {}
+        for pid in sorted(self.tree() - {self.proc.pid}):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    found[pid] = f.read().replace(b"\0", b" ").decode(errors="replace")
+            except FileNotFoundError:
+                continue
+        return found
+
+    def tree(self, pid: int | None = None) -> set[int]:
+        """honcho's pid and every descendant."""
+        pid = self.proc.pid if pid is None else pid
+        found = {pid}
+        for child in children(pid):
+            found |= self.tree(child)
+        return found
+
+    def tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)

@@ -6,6 +6,7 @@ from accounts import services
 from accounts.apis import Credentials
 from config.http.exceptions import Conflict
 from config.redis.clients import redis_client
+from config.redis.epoch import DataLost
 from accounts import keys
 
 
@@ -25,6 +26,8 @@ class Command(BaseCommand):
         try:
             user = services.user_create(username=username, password=password, role=services.ROLE_ADMIN)
             self.stdout.write(f"created admin {user['username']} ({user['id']})")
+        except DataLost as exc:
+            raise CommandError(f"{exc.message} (docs/operations.md: a Redis that comes back empty)") from exc
         except Conflict:
             user_id = redis_client().hget(keys.users_by_name(), username.lower())
             services.user_set_role(user_id=user_id, role=services.ROLE_ADMIN)

@@ -21,7 +21,7 @@ class Command(BaseCommand):
             raise CommandError("DATABASE_URL is unset: there is no PostgreSQL record to rebuild from")
         report = rebuild_redis(force=force, progress=self.stdout.write)
         self.stdout.write(
-            f"done: {report.quizzes} quizzes and {report.users} users restored; "
+            f"done: {report.quizzes} quizzes, {report.users} users and {report.queued} queued submissions restored; "
             f"{report.quizzes_skipped} quizzes and {report.users_skipped} users left as Redis has them"
             + ("" if force else " (--force overwrites)")
         )
