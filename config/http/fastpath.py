@@ -45,6 +45,8 @@ from rest_framework.renderers import JSONRenderer
 from config.http.exceptions import classify, error_body
 from config.redis.errors import REDIS_DOWN
 from config.http.request_log import log_line
+from config import metrics
+from config.metrics.http import observe, route_label
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,8 @@ class FastReads:
         self.host_header = b"x-forwarded-host" if settings.USE_X_FORWARDED_HOST else b"host"
         self.ssl_redirect = settings.SECURE_SSL_REDIRECT
         self.log = settings.LOG_REQUESTS
+        # The same route labels Django's request metrics use for these paths.
+        self.metric_routes = {path: route_label(resolve(path)) for path in self.routes} if metrics.ENABLED else None
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         route = None
@@ -141,6 +145,8 @@ class FastReads:
         await send({"type": "http.response.body", "body": body})
         if self.log:
             log_line("GET", scope["path"], status, started, request and request.get("user_id"))
+        if self.metric_routes is not None:
+            observe(self.metric_routes[scope["path"]], "GET", status, time.perf_counter() - started)
 
     def _plain_request(self, scope: dict) -> dict | None:
         """The request's token, query and scheme when it qualifies as a plain read, else None."""
