@@ -73,6 +73,9 @@ def logging_config(*, level: str, fmt: str) -> dict:
             # query string ('"WebSocket /ws/leaderboard/?ticket=..." [accepted]'). Ours replace
             # them ("uvicorn.error" propagates to "uvicorn").
             "uvicorn": {"handlers": ["console"], "level": "INFO", "propagate": False},
-            "uvicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+            # No handler at all: uvicorn writes an access line whenever this logger has one
+            # (`hasHandlers()`, checked per connection, after this config), whatever
+            # --no-access-log said. The request line is config/http/request_log.py's, once.
+            "uvicorn.access": {"handlers": [], "propagate": False},
         },
     }
