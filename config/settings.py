@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str, parse_redis_url
-from config.logging import logging_config
+from config.logging import logging_config, record_cost_trim
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -420,6 +420,7 @@ LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 # One line per HTTP request (method, path, status, duration_ms, user_id): config/http/request_log.py.
 LOG_REQUESTS = env_bool("LOG_REQUESTS", True)
 LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+record_cost_trim()
 
 # --- Metrics (GET /metrics, config/metrics/) ---------------------------------------------------
 # Prometheus metrics of every process of the host, summed at scrape time (prometheus_client's
