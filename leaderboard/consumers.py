@@ -182,6 +182,7 @@ class _FeedConsumer(AsyncWebsocketConsumer):
             await self._catch_up(last_event_id)
         except (*REDIS_ERRORS, TimeoutError) as exc:
             logger.warning("could not open an event feed: %r", exc)
+            metrics.redis_error()
             return await self._fail()
         self._relay_task = asyncio.create_task(self._relay())
 

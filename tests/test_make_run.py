@@ -170,11 +170,16 @@ def test_once_healthy_make_run_says_where_to_go_and_the_metrics_token_works(clon
         assert line in block, block
     assert run.output.count("make run: healthy") == 1
 
-    scraped = httpx.get(f"{run.base}/metrics", headers={"Authorization": f"Bearer {token}"})
-    assert scraped.status_code == 200
-    # One scrape for every process: the web process and the RQ workers have written their files.
-    assert 'quizboard_redis_errors_total{role="web"}' in scraped.text
-    assert 'quizboard_redis_errors_total{role="worker"}' in scraped.text
+    # One scrape for every process: the web process, the RQ workers and the scheduler write there.
+    roles = ('role="web"', 'role="worker"', 'role="scheduler"')
+    deadline = time.monotonic() + 30
+    while True:
+        scraped = httpx.get(f"{run.base}/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert scraped.status_code == 200
+        if all(role in scraped.text for role in roles) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert all(f"quizboard_redis_errors_total{{{role}}}" in scraped.text for role in roles), scraped.text
     assert httpx.get(f"{run.base}/metrics").status_code == 404
 
 

@@ -151,3 +151,30 @@ def test_metrics_answer_404_without_the_token_or_with_another(web_server_factory
         response = httpx.get(f"{url}/metrics", headers={"Authorization": header} if header else {})
         assert response.status_code == 404, header
         assert response.json()["error"]["code"] == "not_found"
+
+
+def test_route_labels_are_templates_whatever_the_pattern_kind():
+    from config.metrics.http import route_template
+
+    assert route_template("api/v1/quizzes/<quiz_id:quiz_id>/submissions") == "/api/v1/quizzes/{quiz_id}/submissions"
+    assert route_template("api/v1/^users/(?P<pk>[^/.]+)/ban$") == "/api/v1/users/{pk}/ban"
+    assert route_template("api/v1/^items/(?P<pk>[0-9a-f]{16})\\.(?P<format>[a-z0-9]+)/?$") == "/api/v1/items/{pk}.{format}/?"
+    assert route_template("") == "/"
+
+
+def test_a_long_running_loop_counts_each_wait_on_redis_and_nothing_else():
+    import redis.exceptions
+
+    from config import metrics
+    from config.redis.errors import Backoff
+
+    counter = metrics.redis_errors.labels(metrics.ROLE)
+    before = counter._value.get()
+    backoff = Backoff()
+    for error in (redis.exceptions.ConnectionError("down"), redis.exceptions.TimeoutError("stalled"), ValueError("bug")):
+        try:
+            raise error
+        except Exception:
+            backoff.next()
+    backoff.next()  # outside any except block
+    assert counter._value.get() - before == 2
