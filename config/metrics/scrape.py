@@ -19,6 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from config import metrics
+from config.metrics import http
 from config.http.exceptions import json_error_response
 from config.jobs import keys as rq_keys
 from config.outbox.reader import outbox_backlog
@@ -96,6 +97,7 @@ def exposition() -> bytes:
     """The text every process's metrics and the Redis gauges make together."""
     from prometheus_client import multiprocess
 
+    http.flush()  # this process's requests now; the others' within FLUSH_SECONDS
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     registry.register(RedisGauges())

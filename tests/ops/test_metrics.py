@@ -84,9 +84,11 @@ def test_one_scrape_counts_requests_jobs_and_sockets_of_every_process(stack):
         for _ in range(10):
             assert httpx.get(f"{web.url}/api/v1/leaderboard", headers=auth).status_code == 200
         sent += 10
-    samples = scrape(web.url)
-    assert value(samples, "http_requests_total", **route) == sent  # summed over both processes
+    # Summed over both processes (each writes its requests within a second: config/metrics/http.py).
+    samples = wait_for(lambda: (s := scrape(web.url)) and value(s, "http_requests_total", **route) == sent and s)
+    assert samples, f"expected {sent} requests counted"
     assert value(samples, "http_request_duration_seconds_count", route="/api/v1/leaderboard", method="GET") == sent
+    assert value(samples, "http_request_duration_seconds_bucket", route="/api/v1/leaderboard", le="+Inf") == sent
 
     ticket = httpx.post(f"{web.url}/api/v1/auth/ws-ticket", headers=auth).json()["ticket"]
     with connect(f"{web.ws_url}/ws/leaderboard/?ticket={ticket}", open_timeout=10) as socket:
@@ -113,7 +115,8 @@ def test_one_scrape_counts_requests_jobs_and_sockets_of_every_process(stack):
     assert value(samples, "quizboard_submissions_accepted_total") == 1
     assert value(samples, "quizboard_submissions_refused_total", reason="400") == 1
     assert value(samples, "quizboard_submissions_refused_total", reason="404") == 1
-    assert value(samples, "http_requests_total", route="/api/v1/quizzes/{quiz_id}/submissions", status="202") == 1
+    assert wait_for(lambda: value(scrape(web.url), "http_requests_total",
+                                  route="/api/v1/quizzes/{quiz_id}/submissions", status="202") == 1)
     assert value(samples, "quizboard_websocket_messages_sent_total", path="/ws/leaderboard/") >= 2
     assert value(samples, "quizboard_queue_jobs", queue="scores") == 0
     assert value(samples, "quizboard_redis_up") == 1
@@ -178,3 +181,22 @@ def test_a_long_running_loop_counts_each_wait_on_redis_and_nothing_else():
             backoff.next()
     backoff.next()  # outside any except block
     assert counter._value.get() - before == 2
+
+
+def test_batched_observations_land_in_the_same_buckets_as_observe():
+    from prometheus_client import CollectorRegistry, Histogram
+
+    from config.metrics.http import _histogram_add
+
+    values = [0.0, 0.004, 0.005, 0.0051, 0.3, 7.0, 11.0, 0.005]
+    one_by_one = Histogram("a_seconds", "a", buckets=(0.005, 0.25, 10.0), registry=CollectorRegistry())
+    batched = Histogram("b_seconds", "b", buckets=(0.005, 0.25, 10.0), registry=CollectorRegistry())
+    for v in values:
+        one_by_one.observe(v)
+    _histogram_add(batched, values)
+
+    def samples(h):
+        return [(s.name.split("_", 1)[1], s.labels.get("le"), s.value)
+                for s in h.collect()[0].samples if not s.name.endswith("_created")]
+
+    assert samples(batched) == samples(one_by_one)
