@@ -43,9 +43,9 @@ def compare(redis_url: str, workers: int, label: str, on: dict[str, str], off: d
         out = {}
         for name, (path, post) in paths.items():
             best: dict[str, Run | None] = {"on": None, "off": None}
-            for _ in range(rounds):
-                for side, srv in servers.items():
-                    best[side] = _better(best[side], _measure(srv, path, tokens, seconds, post))
+            for round_ in range(rounds):
+                for side in ("on", "off") if round_ % 2 == 0 else ("off", "on"):  # neither side always first
+                    best[side] = _better(best[side], _measure(servers[side], path, tokens, seconds, post))
             out[name] = (best["on"], best["off"])
             print(f"  {name:28} on {best['on'].result.rps:7.0f} req/s  off {best['off'].result.rps:7.0f} req/s  "
                   f"ratio {best['on'].result.rps / max(best['off'].result.rps, 1):.3f}", flush=True)
