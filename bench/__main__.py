@@ -3,7 +3,7 @@
     .venv/bin/python -m bench                 # everything (under 10 minutes on 2 cores)
     .venv/bin/python -m bench --only http     # some sections: http, servers, roundtrips, scale,
                                               # submissions, worker, ws, ratelimit, replicas,
-                                              # archive, slowclients
+                                              # archive, slowclients, observability
     .venv/bin/python -m bench --quick         # shorter runs, for trying the harness
 
 The table (figure, value, baseline, ratio, target) is written to bench/RESULTS.md as well.
@@ -24,6 +24,7 @@ from bench.report import RESULTS, Report
 SECTIONS = [
     "roundtrips", "http", "servers", "scale", "submissions", "worker", "ws", "ratelimit", "replicas", "archive",
     "slowclients",
+    "observability",
 ]
 EXTERNAL = {
     "worker": "bench.worker_throughput",
@@ -82,6 +83,10 @@ def _run_section(name: str, report: Report, redis: PrivateRedis, args: argparse.
         from bench import submissions
 
         submissions.run(report, redis.url, args.workers, quick=args.quick)
+    elif name == "observability":
+        from bench import metrics_cost
+
+        metrics_cost.run(report, redis.url, args.workers, quick=args.quick)
     else:
         external.run(report, EXTERNAL[name], quick=args.quick)
 

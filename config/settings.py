@@ -1,12 +1,13 @@
 """Django settings. Every value comes from the environment through `config.env`."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_float, env_int, env_list, env_str, parse_redis_url
-from config.logging import logging_config
+from config.logging import logging_config, record_cost_trim
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.http.error_pages.ErrorPageMiddleware",  # outermost: not even DEBUG shows Django's debug page
+    "config.metrics.http.RequestMetricsMiddleware",
     "config.http.csp.ContentSecurityPolicyMiddleware",  # every HTML page (error_page adds it itself)
     "config.http.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -439,3 +441,18 @@ LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
 # One line per HTTP request (method, path, status, duration_ms, user_id): config/http/request_log.py.
 LOG_REQUESTS = env_bool("LOG_REQUESTS", True)
 LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)
+record_cost_trim()
+
+# --- Metrics (GET /metrics, config/metrics/) ---------------------------------------------------
+# Prometheus metrics of every process of the host, summed at scrape time (prometheus_client's
+# multiprocess mode). 0 makes every metric a no-op and /metrics answer 404.
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+# Where each process writes its values: one folder per host, shared by every process, wiped at
+# stack start (`make run` does; in production, the container's entrypoint). prometheus_client
+# reads it from PROMETHEUS_MULTIPROC_DIR when it is imported, so it is exported here, first.
+METRICS_DIR = env_str("METRICS_DIR", os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(BASE_DIR / ".data" / "metrics"))
+if METRICS_ENABLED:
+    Path(METRICS_DIR).mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
+# GET /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, or any other token: 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")

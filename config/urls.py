@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from config.http import csp
 from config.http.openapi import SchemaApi
+from config.metrics.scrape import metrics_view
 from leaderboard import pages
 
 NOT_FOUND = "not-found"
@@ -68,6 +69,8 @@ urlpatterns = [
     path("api/v1/asyncapi.yaml", pages.asyncapi_document, name="asyncapi"),
     path("api-auth/", include("accounts.browser")),
     path("live/", pages.live_page, name="live"),
+    # Prometheus text format for every process of the host; 404 without METRICS_TOKEN (config/metrics/).
+    path("metrics", metrics_view, name="metrics"),
     path("", csrf_exempt(partial(pages.home, not_found=not_found)), name="home"),
     path("api/v1/", include("config.api_router")),
     re_path(r"^.*$", not_found, name=NOT_FOUND),

@@ -52,6 +52,7 @@ from django.conf import settings
 
 from accounts import keys as account_keys
 from accounts.services import ws_ticket_redeem
+from config import metrics
 from config.realtime.channel_layer import REDIS_ERRORS
 from leaderboard import keys, selectors, services
 from leaderboard.events import EVENT_ID_RE, NO_EVENT_ID, event_id_order, with_event_id
@@ -156,6 +157,9 @@ class _FeedConsumer(AsyncWebsocketConsumer):
 
     stream: str
     session_id: str | None = None
+    metric_path: str  # the socket's route, the label of its metrics
+    _open = _sent_metric = None  # this path's gauge and counter children, once accepted
+    _closed_by_server = False
 
     async def __call__(self, scope, receive, send) -> None:
         # channels' AsyncConsumer.__call__, with two changes: the layer channel is made inside
@@ -175,6 +179,8 @@ class _FeedConsumer(AsyncWebsocketConsumer):
         except StopConsumer:
             pass
         finally:
+            if self._open is not None:
+                self._open.dec()
             await self._leave()
 
     async def dispatch(self, message: dict) -> None:
@@ -189,6 +195,8 @@ class _FeedConsumer(AsyncWebsocketConsumer):
         await handler(message)
 
     async def websocket_disconnect(self, message: dict) -> None:
+        if not self._closed_by_server:
+            metrics.websocket_closes.labels("client").inc()
         await self.disconnect(message.get("code"))
         raise StopConsumer()
 
@@ -196,6 +204,9 @@ class _FeedConsumer(AsyncWebsocketConsumer):
         # Accept before closing: a close during the handshake would reach the client as an
         # HTTP 403, and the contract promises close code 4401.
         await self.accept()
+        self._open = metrics.websocket_connections.labels(self.metric_path)
+        self._sent_metric = metrics.websocket_messages_sent.labels(self.metric_path)
+        self._open.inc()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         last_event_id = query.get("last_event_id", [None])[0]
         try:
@@ -211,6 +222,7 @@ class _FeedConsumer(AsyncWebsocketConsumer):
             await self._catch_up(last_event_id)
         except (*REDIS_ERRORS, TimeoutError) as exc:
             logger.warning("could not open an event feed: %r", exc)
+            metrics.redis_error()
             return await self._fail()
         self._relay_task = asyncio.create_task(self._relay())
 
@@ -299,6 +311,16 @@ class _FeedConsumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None) -> None:
         """Clients only listen; anything they send is ignored."""
 
+    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        self._sent_metric.inc()
+
+    async def close(self, code=None, reason=None) -> None:
+        if not self._closed_by_server:
+            self._closed_by_server = True
+            metrics.websocket_closes.labels(str(code)).inc()
+        await super().close(code=code, reason=reason)
+
     # --- channel-layer messages --------------------------------------------------------------
 
     async def feed_event(self, message: dict) -> None:
@@ -363,6 +385,8 @@ class _FeedConsumer(AsyncWebsocketConsumer):
 class LeaderboardConsumer(_FeedConsumer):
     """`/ws/leaderboard/`: the top 10 snapshot, then top-10 changes and entries into it."""
 
+    metric_path = "/ws/leaderboard/"
+
     def follow(self, owner: dict) -> None:
         self.stream = keys.events_stream()
         self.groups = [keys.BOARD_GROUP]
@@ -373,6 +397,8 @@ class LeaderboardConsumer(_FeedConsumer):
 
 class MeConsumer(_FeedConsumer):
     """`/ws/me/`: the user's snapshot, then their processed submissions and top-10 entries."""
+
+    metric_path = "/ws/me/"
 
     def follow(self, owner: dict) -> None:
         self.user_id = owner["user_id"]

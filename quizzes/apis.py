@@ -12,6 +12,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
+from config import metrics
 from config.http.exceptions import ApplicationError, NotFound
 from config.http.fields import StrictCharField, StrictIntegerField
 from quizzes import selectors, services
@@ -235,6 +236,11 @@ class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
             return
         super().throttled(request, wait)
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        if self.action == "submissions":
+            _count_submission(response)
+        return super().finalize_response(request, response, *args, **kwargs)
+
     @extend_schema(
         request=SubmissionIn,
         responses={
@@ -304,6 +310,20 @@ class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
         """Aggregate results of the quiz's current version, cached (see quizzes/results.py)."""
         results = results_fetch(quiz_id=quiz_id)
         return Response(ResultsOut(results.body).data, headers={"X-Cache": results.cache})
+
+
+# What quizboard_submissions_refused_total's `reason` may say: the status codes a refusal has.
+REFUSAL_REASONS = frozenset({400, 401, 403, 404, 409, 413, 415, 422, 429, 503})
+
+
+def _count_submission(response) -> None:
+    """Count a submission answer: a new one accepted, or refused with its status (replays: neither)."""
+    if response.status_code == status.HTTP_202_ACCEPTED:
+        if "Idempotent-Replayed" not in response:
+            metrics.submissions_accepted.inc()
+        return
+    reason = response.status_code if response.status_code in REFUSAL_REASONS else "other"
+    metrics.submissions_refused.labels(str(reason)).inc()
 
 
 class SubmissionViewSet(ViewSet):

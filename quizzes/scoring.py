@@ -17,6 +17,7 @@ from django.conf import settings
 from rq.utils import utcformat
 
 from accounts import keys as account_keys
+from config import metrics
 from config.outbox.reader import outbox_script_args
 from config.redis.clients import redis_client
 from config.redis.lua import LuaScript
@@ -176,6 +177,7 @@ def submissions_rescue(*, older_than_seconds: float, now: datetime | None = None
         )
         if outcome == "rescued":
             result.rescued.append(submission_id)
+            metrics.reconciler_rescues.inc()
         elif outcome == "held":
             result.held += 1
         else:

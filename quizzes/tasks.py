@@ -14,6 +14,7 @@ Re-sending from a retry would deliver duplicates, which is worse.
 from __future__ import annotations
 
 import logging
+import time
 
 import redis.exceptions
 from django.conf import settings
@@ -21,6 +22,7 @@ from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
 
+from config import metrics
 from leaderboard.events import events_announce_recorded
 from quizzes import scoring
 
@@ -47,28 +49,38 @@ NEVER_FINAL = (
 def submission_score(*, submission_id: str, quiz_id: str, user_id: str) -> bool:
     """Grade a submission with its recorded quiz version, apply it once, announce the change.
 
-    Returns whether this run applied the score (kept by RQ as the job's result).
+    Returns whether this run applied the score (kept by RQ as the job's result). A run that
+    raises is counted by its outcome in `submission_score_failed`, which RQ calls for each one.
     """
-    applied = scoring.submission_score(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id)
-    if applied is None:
-        return False
-    events_announce_recorded(applied.user_id, applied.events)  # recorded by the score script
-    return True
+    started = time.perf_counter()
+    try:
+        applied = scoring.submission_score(submission_id=submission_id, quiz_id=quiz_id, user_id=user_id)
+        if applied is None:
+            metrics.score_jobs.labels("skipped").inc()
+            return False
+        events_announce_recorded(applied.user_id, applied.events)  # recorded by the score script
+        metrics.score_jobs.labels("applied").inc()
+        return True
+    finally:
+        metrics.score_job_duration.observe(time.perf_counter() - started)
 
 
 def submission_score_failed(job: Job, connection, exc_type, exc_value, traceback) -> None:
     """RQ failure callback: leave transient errors to RQ's retry; otherwise fail the submission."""
     if issubclass(exc_type, TRANSIENT) and job.retries_left:
+        metrics.score_jobs.labels("retried").inc()
         if issubclass(exc_type, AbandonedJobError):
             _retry_at_once(job)
         return
     if issubclass(exc_type, NEVER_FINAL):
+        metrics.score_jobs.labels("requeued").inc()
         logger.warning("score job %s: %s with no retries left; the reconciler will enqueue it again",
                        job.id, exc_type.__name__)
         return
     # RQ retries any exception while retries are left; a permanent one must not wait through
     # every backoff first. This callback runs just before RQ decides, on the same Job object.
     job.retries_left = 0
+    metrics.score_jobs.labels("failed").inc()
     kwargs = job.kwargs
     scoring.submission_mark_failed(
         submission_id=kwargs["submission_id"], quiz_id=kwargs["quiz_id"], reason=_reason(exc_type, exc_value)

@@ -15,6 +15,7 @@ from django.conf import settings
 from rest_framework.exceptions import Throttled
 from rest_framework.throttling import BaseThrottle
 
+from config import metrics
 from config.redis.errors import REDIS_DOWN
 from ratelimit import keys
 from ratelimit.clientip import client_ip
@@ -35,7 +36,8 @@ def under_failure_policy(call: Callable[[], T], scope: str) -> T | None:
         return call()
     except REDIS_DOWN as exc:
         if not settings.RATELIMIT_FAIL_OPEN:
-            raise
+            raise  # counted where it becomes the 503
+        metrics.redis_error()
         logger.warning("rate limit %r not enforced, Redis unreachable (RATELIMIT_FAIL_OPEN): %s", scope, exc)
         return None
 
@@ -128,6 +130,8 @@ class RedisRateThrottle(BaseThrottle):
             return True
         self.result = result = replace(result, scope=self.scope)
         result_record(request, result)
+        if not result.allowed:
+            metrics.ratelimit_rejections.labels(self.scope).inc()
         return result.allowed
 
     def wait(self) -> float | None:

@@ -73,5 +73,7 @@ def pytest_load_initial_conftests(early_config, parser, args):
     SERVER = RedisServer().start()
     atexit.register(SERVER.stop)
     os.environ["REDIS_URL"] = SERVER.url
+    # Metrics of the test run's processes stay with it, away from a developer's `make run`.
+    os.environ["METRICS_DIR"] = str(SERVER.dir / "metrics")
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
     yield

@@ -18,6 +18,7 @@ PATCHING_MODULES = [
     "config.jobs.cron_scheduler",
     "config.realtime.channel_layer",
     "config.redis.clients",
+    "config.metrics.http",
 ]
 
 

@@ -156,6 +156,33 @@ def test_the_readmes_commands_work_as_pasted_on_the_redis_make_run_uses(clone, m
     assert url.startswith("redis://127.0.0.1:") and url != os.environ["REDIS_URL"]
 
 
+def test_once_healthy_make_run_says_where_to_go_and_the_metrics_token_works(clone, make_run):
+    run = make_run(EMBEDDED_REDIS_PORT=str(free_port()))
+    run.wait_healthy()
+    deadline = time.monotonic() + 10
+    while "make run: healthy" not in run.output and time.monotonic() < deadline:
+        time.sleep(0.2)
+    block = run.output[run.output.index("make run: healthy"):]
+    token = (clone / ".data" / "metrics_token").read_text().strip()
+    for line in (f"{run.base}/live/", f"{run.base}/api/v1/", f"{run.base}/api/v1/docs/",
+                 "make admin USER=", "make demo",
+                 f"curl -H 'Authorization: Bearer {token}' {run.base}/metrics"):
+        assert line in block, block
+    assert run.output.count("make run: healthy") == 1
+
+    # One scrape for every process: the web process, the RQ workers and the scheduler write there.
+    roles = ('role="web"', 'role="worker"', 'role="scheduler"')
+    deadline = time.monotonic() + 30
+    while True:
+        scraped = httpx.get(f"{run.base}/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert scraped.status_code == 200
+        if all(role in scraped.text for role in roles) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert all(f"quizboard_redis_errors_total{{{role}}}" in scraped.text for role in roles), scraped.text
+    assert httpx.get(f"{run.base}/metrics").status_code == 404
+
+
 def test_a_foreign_redis_on_the_embedded_port_is_never_used(clone, make_run):
     foreign = RedisServer().start()
     try:

@@ -1,6 +1,10 @@
 """Development launcher behind `make run`: an embedded Redis when REDIS_URL is unset, then
 every Procfile process under honcho. Ctrl-C stops them all, the embedded Redis last.
 
+Every process gets the same METRICS_DIR, wiped here first (each run's metrics start at zero),
+and a local METRICS_TOKEN kept in `.data/metrics_token`. Once health answers 200 it prints one
+short block: where to go, how to get an admin, the metrics token.
+
 It records the environment it runs with in `.data/dev.env` (config/dev/devenv.py), so every other
 command of this checkout uses the same Redis. If the embedded Redis dies, it says so and stops.
 """
@@ -11,6 +15,8 @@ import secrets
 import signal
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from config.dev.devenv import RUN_ID, dev_env_write
@@ -21,12 +27,41 @@ DATA = ROOT / ".data"
 WATCH_SECONDS = 0.5  # how often the launcher checks that the embedded Redis still runs
 
 
-def _secret_key_file() -> Path:
-    path = DATA / "secret_key"
+def _secret_key_file(name: str = "secret_key") -> Path:
+    path = DATA / name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(48))
         path.chmod(0o600)
     return path
+
+
+def metrics_dir_wipe(path: Path) -> None:
+    """Start this run's metrics at zero: drop the files every process of the last run left."""
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def healthy(base: str) -> bool:
+    """Whether the web process answers its health check with 200."""
+    try:
+        with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def welcome(base: str, metrics_token: str) -> str:
+    """The block printed once the stack is healthy."""
+    return "\n".join([
+        "make run: healthy. Next:",
+        f"  live page   {base}/live/",
+        f"  API root    {base}/api/v1/",
+        f"  API docs    {base}/api/v1/docs/",
+        "  an admin    make admin USER=<name> PASSWORD=<password>",
+        "  demo data   make demo",
+        f"  metrics     curl -H 'Authorization: Bearer {metrics_token}' {base}/metrics",
+    ])
 
 
 def _sigterm_as_interrupt(signum, frame) -> None:
@@ -37,13 +72,20 @@ def _say(message: str) -> None:
     print(f"make run: {message}", flush=True)
 
 
-def _watch(honcho: subprocess.Popen, redis: EmbeddedRedis | None) -> int:
-    """Wait for honcho to end; stop it and fail if the embedded Redis dies first."""
+def _watch(honcho: subprocess.Popen, redis: EmbeddedRedis | None, greeting: tuple[str, str]) -> int:
+    """Wait for honcho to end; stop it and fail if the embedded Redis dies first.
+
+    Says `greeting` (base URL, its block) once health first answers 200.
+    """
+    base, block = greeting
     while True:
         try:
             return honcho.wait(timeout=WATCH_SECONDS)
         except subprocess.TimeoutExpired:
             pass
+        if block and healthy(base):
+            print(block, flush=True)
+            block = ""
         if redis is not None and not redis.alive():
             _say(
                 f"the embedded redis-server on 127.0.0.1:{redis.port} died ({redis.exit_status()}); "
@@ -66,6 +108,9 @@ def main() -> int:
     key_file = _secret_key_file()
     env.setdefault("SECRET_KEY", key_file.read_text().strip())
     recorded = {"DEBUG": env["DEBUG"], "SECRET_KEY_FILE": str(key_file)}
+    env.setdefault("METRICS_DIR", str(DATA / "metrics"))
+    env.setdefault("METRICS_TOKEN", _secret_key_file("metrics_token").read_text().strip())
+    metrics_dir_wipe(Path(env["METRICS_DIR"]))
     redis = None
     if not env.get("REDIS_URL"):
         redis = EmbeddedRedis(dir=DATA / "redis", port=int(env.get("EMBEDDED_REDIS_PORT", "6390")))
@@ -81,7 +126,9 @@ def main() -> int:
     honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-p", env["PORT"]]
     proc = subprocess.Popen(honcho, env=env, cwd=ROOT)
     try:
-        return _watch(proc, redis)
+        host = "127.0.0.1" if env["HOST"] in ("0.0.0.0", "::") else env["HOST"]
+        base = f"http://{host}:{env['PORT']}"
+        return _watch(proc, redis, (base, welcome(base, env["METRICS_TOKEN"])))
     except KeyboardInterrupt:
         proc.send_signal(signal.SIGINT)
         return proc.wait()

@@ -17,6 +17,7 @@ from django.http.multipartparser import MultiPartParserError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
+from config import metrics
 from config.redis.errors import REDIS_DOWN
 
 logger = logging.getLogger(__name__)
@@ -182,6 +183,7 @@ def classify(exc: Exception) -> tuple[int, str, str, dict, dict[str, str]]:
         return 400, "invalid", "The form body is malformed.", {}, {}
     if isinstance(exc, REDIS_DOWN):
         logger.warning("redis unreachable: %s", exc)
+        metrics.redis_error()
         return 503, "service_unavailable", ServiceUnavailable.default_message, {}, {"Retry-After": "1"}
     if isinstance(exc, DATABASE_DOWN):
         logger.warning("archive database unreachable: %s", exc)

@@ -46,6 +46,8 @@ from rest_framework.renderers import JSONRenderer
 from config.http.exceptions import classify, error_body
 from config.redis.errors import REDIS_DOWN
 from config.http.request_log import log_line
+from config import metrics
+from config.metrics.http import observe, route_label
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +98,8 @@ class FastReads:
         self.ssl_redirect = settings.SECURE_SSL_REDIRECT
         self.log = settings.LOG_REQUESTS
         self.max_fields = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        # The same route labels Django's request metrics use for these paths.
+        self.metric_routes = {path: route_label(resolve(path)) for path in self.routes} if metrics.ENABLED else None
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
         route = None
@@ -143,6 +147,8 @@ class FastReads:
         await send({"type": "http.response.body", "body": body})
         if self.log:
             log_line("GET", scope["path"], status, started, request and request.get("user_id"))
+        if self.metric_routes is not None:
+            observe(self.metric_routes[scope["path"]], "GET", status, time.perf_counter() - started)
 
     def _plain_request(self, scope: dict) -> dict | None:
         """The request's token, query and scheme when it qualifies as a plain read, else None."""

@@ -5,6 +5,7 @@ outlive Redis outages the same way: catch REDIS_DOWN, wait a Backoff step, try a
 """
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -26,6 +27,10 @@ class Backoff:
 
     def next(self) -> float:
         """Return the next wait and double the one after it, up to `longest`."""
+        if isinstance(sys.exc_info()[1], REDIS_DOWN):  # every loop asks from its `except` block
+            from config import metrics  # not at import: devenv uses REDIS_DOWN before the settings exist
+
+            metrics.redis_error()
         wait = self._next
         self._next = min(wait * 2, self.longest)
         return wait

@@ -97,3 +97,31 @@ def test_a_real_server_writes_json_lines_when_configured(daphne_factory):
     health = [r for r in records if r.get("logger") == "quizboard.requests"]
     assert health and all(r["path"] == "/api/v1/health" and r["status"] == 200 for r in health)
     assert all("probe" not in json.dumps(r) for r in health)
+
+
+def test_a_burst_against_the_procfile_server_writes_one_line_per_request(web_server_factory, make_user):
+    import time
+
+    import httpx
+
+    server = web_server_factory(LOG_FORMAT="json", PYTHONUNBUFFERED="1")
+    user = make_user()
+
+    def request_lines() -> list[dict]:
+        lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+        return [r for r in lines if r.get("logger") in ("quizboard.requests", "uvicorn.access")]
+
+    before = len(request_lines())  # the start-up health probe's
+    paths = ["/api/v1/health", "/api/v1/leaderboard", "/api/v1/me", "/nowhere"] * 10  # fast path and Django
+    with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {user['token']}"}) as client:
+        for path in paths:
+            client.get(path)
+
+    deadline = time.monotonic() + 10
+    while len(request_lines()) < before + len(paths) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)  # a second line per request would have come by now
+    records = request_lines()[before:]
+    assert len(records) == len(paths), [r["message"] for r in records]
+    assert {r["logger"] for r in records} == {"quizboard.requests"}
+    assert sorted(r["path"] for r in records) == sorted(paths)
