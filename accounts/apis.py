@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
 from accounts import selectors, services
-from config.http.exceptions import NotAuthenticated, NotFound
+from config.http.exceptions import ApplicationError, NotAuthenticated, NotFound
 from config.http.fields import StrictCharField
 from ratelimit.throttles import AuthIpRateThrottle, LoginFailureThrottle
 
@@ -41,6 +41,11 @@ class ProfileOut(serializers.Serializer):
     total_score = serializers.IntegerField()
     quizzes_solved = serializers.IntegerField()
     rank = serializers.IntegerField(allow_null=True)
+
+
+class PasswordChange(serializers.Serializer):
+    current_password = StrictCharField(max_length=128, trim_whitespace=False)
+    new_password = StrictCharField(min_length=8, max_length=128, trim_whitespace=False)
 
 
 class ExpiresOut(serializers.Serializer):
@@ -88,6 +93,7 @@ class AuthViewSet(ViewSet):
         responses={
             200: LoginOut,
             401: OpenApiResponse(description="`not_authenticated`: wrong username or password."),
+            403: OpenApiResponse(description="`forbidden`: the account is suspended."),
         },
     )
     @action(detail=False, methods=["post"], name="Log in", throttle_classes=[AuthIpRateThrottle], **ANONYMOUS)
@@ -99,10 +105,10 @@ class AuthViewSet(ViewSet):
         failures.check(request, self)  # 429 while this username has too many recent failures
         try:
             user = services.user_authenticate(**data.validated_data)
+            failures.forgive(request)  # a right password is no failure: give the slot back
+            session = services.session_create(user=user)
         except services.InvalidCredentials:
             raise NotAuthenticated("Invalid username or password.")  # its slot stays: a failure
-        failures.forgive(request)  # a right password is no failure: give the slot back
-        session = services.session_create(user=user)
         body = {"token": session.token, "expires_in": session.expires_in, "user": user}
         return Response(LoginOut(body).data)
 
@@ -124,6 +130,29 @@ class AuthViewSet(ViewSet):
     def logout_all(self, request):
         """End every session of the current user."""
         services.sessions_end_all(user_id=request.user.id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=PasswordChange,
+        responses={
+            204: None,
+            400: OpenApiResponse(description="`invalid`: a bad body, or the current password is wrong."),
+        },
+    )
+    @action(detail=False, methods=["post"], name="Change password")
+    def password(self, request):
+        """Change the password; every other session ends, this one goes on."""
+        data = PasswordChange(data=request.data)
+        data.is_valid(raise_exception=True)
+        failures = LoginFailureThrottle(username=request.user.username)
+        failures.check(request, self)  # a wrong current password is a failed login, same limiter
+        try:
+            services.password_change(
+                user_id=request.user.id, session_id=request.user.session_id, **data.validated_data
+            )
+        except services.InvalidCredentials:
+            raise ApplicationError("The current password is wrong.", details={"field": "current_password"})
+        failures.forgive(request)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(responses={200: SessionOut(many=True)})

@@ -10,6 +10,7 @@ ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, username_lower = EX
     password = EXCLUDED.password, created_at = EXCLUDED.created_at
 """
 _SET_ROLE = "UPDATE accounts_user SET role = %s WHERE id = %s"
+_SET_PASSWORD = "UPDATE accounts_user SET password = %s WHERE id = %s"
 
 
 def users_write(cursor, rows: list[dict]) -> None:
@@ -24,7 +25,13 @@ def roles_write(cursor, rows: list[dict]) -> None:
     cursor.executemany(_SET_ROLE, [(r["role"], r["id"]) for r in rows])
 
 
+def passwords_write(cursor, rows: list[dict]) -> None:
+    """Apply password changes in stream order (the last one wins)."""
+    cursor.executemany(_SET_PASSWORD, [(r["password"], r["id"]) for r in rows])
+
+
 HANDLERS = {
     "user.registered": Handler(write=users_write),
     "user.role": Handler(write=roles_write),
+    "user.password": Handler(write=passwords_write),
 }

@@ -213,6 +213,26 @@ def test_logout_closes_that_sessions_sockets_with_4401(run, alice, make_user, ti
     run(scenario)
 
 
+def test_a_password_change_closes_the_other_sessions_sockets_with_4401(run, alice, ticket, auth_client, api):
+    second = api.post("/api/v1/auth/login", {"username": "alice", "password": alice["password"]},
+                      format="json").json()["token"]
+
+    async def scenario():
+        mine = await _open(f"/ws/me/?ticket={ticket(alice)}")
+        other = await _open(f"/ws/leaderboard/?ticket={ticket({**alice, 'token': second})}")
+        await mine.receive_json_from(timeout=TIMEOUT)
+        await other.receive_json_from(timeout=TIMEOUT)
+        resp = await sync_to_async(auth_client(alice["token"]).post)(
+            "/api/v1/auth/password", {"current_password": alice["password"], "new_password": "new-secret-22"},
+            format="json")
+        assert resp.status_code == 204
+        assert await _closed_with(other) == 4401
+        assert await mine.receive_nothing(timeout=0.3)  # the changing session's socket stays open
+        await mine.disconnect()
+
+    run(scenario)
+
+
 def test_idle_session_expiry_closes_the_socket(run, settings, alice, ticket, redis):
     settings.WS_SESSION_CHECK_SECONDS = 0.05
 
