@@ -30,8 +30,16 @@ def passwords_write(cursor, rows: list[dict]) -> None:
     cursor.executemany(_SET_PASSWORD, [(r["password"], r["id"]) for r in rows])
 
 
+def users_erase(cursor, rows: list[dict]) -> None:
+    """Delete erased users' rows (accounts/erasure.py does it at once too; a repeat deletes nothing)."""
+    from accounts.erasure import archived_rows_delete
+
+    archived_rows_delete(cursor, rows)
+
+
 HANDLERS = {
     "user.registered": Handler(write=users_write),
     "user.role": Handler(write=roles_write),
     "user.password": Handler(write=passwords_write),
+    "user.erased": Handler(write=users_erase),
 }

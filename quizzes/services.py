@@ -177,7 +177,7 @@ def submission_create(
     else:
         script_keys += [rq_keys.rq_job(submission_id), rq_keys.rq_queue(settings.SCORE_QUEUE), rq_keys.rq_queues()]
         mode_args = ["rq", *score_job_fields(**job)]
-    script_keys.append(keys.submissions_queued())
+    script_keys += [keys.submissions_queued(), keys.user_submissions(user_id)]
     if idempotency_key is not None:
         script_keys.append(keys.idempotency(user_id, idempotency_key))
     if quota is not None:

@@ -7,7 +7,9 @@
 -- KEYS[4] quiz pending hash
 -- "rq" mode:     KEYS[5] rq job hash   KEYS[6] rq queue list   KEYS[7] rq:queues set
 --                KEYS[8] queued-submissions index zset (read by the reconciler)
+--                KEYS[9] the user's submissions index zset
 -- "outbox" mode: KEYS[5] outbox stream   KEYS[6] queued-submissions index zset
+--                KEYS[7] the user's submissions index zset
 -- KEYS[next] (only with an Idempotency-Key) idempotency string
 -- KEYS[last] (only when ARGV[10] is not "") the caller's rate-limit key for submissions
 -- ARGV[1] submission id (also the job id)   ARGV[2] user id   ARGV[3] quiz id
@@ -28,7 +30,7 @@ if ARGV[10] ~= '' then
   limiter = KEYS[#KEYS]
 end
 local outbox = ARGV[12] == 'outbox'
-local last_fixed = outbox and 6 or 8  -- the queued-submissions index
+local last_fixed = outbox and 7 or 9  -- the user's submissions index
 local idem = nil
 if #KEYS - (limiter and 1 or 0) > last_fixed then
   idem = KEYS[last_fixed + 1]
@@ -94,6 +96,7 @@ redis.call('HSET', KEYS[2], 'id', ARGV[1], 'user_id', ARGV[2], 'quiz_id', ARGV[3
   'quiz_version', version, 'answers', ARGV[4], 'status', 'queued',
   'created_at', ARGV[5], 'created_ms', ARGV[6])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
+redis.call('ZADD', KEYS[last_fixed - 1], ARGV[6], ARGV[1])
 redis.call('ZADD', KEYS[last_fixed], ARGV[6], ARGV[1])
 -- Pins this version's answer key until the submission is scored (see quiz_update.lua).
 redis.call('HINCRBY', KEYS[4], version, 1)

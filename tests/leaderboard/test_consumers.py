@@ -233,6 +233,30 @@ def test_a_password_change_closes_the_other_sessions_sockets_with_4401(run, alic
     run(scenario)
 
 
+@pytest.mark.parametrize("ending", ["ban", "erasure"])
+def test_a_ban_or_an_erasure_closes_every_socket_of_the_user_with_4401(run, alice, ticket, auth_client, api, ending):
+    account_services.user_create(username="admin", password="correct-horse-1", role="admin")
+    admin = auth_client(api.post("/api/v1/auth/login", {"username": "admin", "password": "correct-horse-1"},
+                                 format="json").json()["token"])
+
+    async def scenario():
+        me = await _open(f"/ws/me/?ticket={ticket(alice)}")
+        board = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}")
+        await me.receive_json_from(timeout=TIMEOUT)
+        await board.receive_json_from(timeout=TIMEOUT)
+        if ending == "ban":
+            resp = await sync_to_async(admin.post)(f"/api/v1/users/{alice['id']}/ban", {"reason": "x"}, format="json")
+            assert resp.status_code == 200
+        else:
+            resp = await sync_to_async(auth_client(alice["token"]).delete)(
+                "/api/v1/me", {"password": alice["password"]}, format="json")
+            assert resp.status_code == 204
+        assert await _closed_with(me) == 4401
+        assert await _closed_with(board) == 4401
+
+    run(scenario)
+
+
 def test_idle_session_expiry_closes_the_socket(run, settings, alice, ticket, redis):
     settings.WS_SESSION_CHECK_SECONDS = 0.05
 
