@@ -1,0 +1,55 @@
+"""Issue 23 with the archive on: export falls back to PostgreSQL, erasure deletes there too and
+nothing erased comes back through rebuild_redis."""
+from __future__ import annotations
+
+import pytest
+
+from accounts.models import User
+from quizzes import keys
+from quizzes.models import QuizBest, Submission
+from quizzes.rebuild import rebuild_redis
+
+from .conftest import RIGHT, submit
+
+pytestmark = pytest.mark.postgres
+PASSWORD = "correct-horse-1"
+
+
+def test_export_reads_expired_submissions_from_postgresql(archive, quiz, player, run_worker, drain, redis):
+    _, client = player("alice")
+    first = submit(client, quiz["id"], [0, 0, 0]).json()["id"]
+    run_worker()
+    second = submit(client, quiz["id"], RIGHT).json()["id"]
+    run_worker()
+    drain()
+    redis.delete(keys.submission(first))  # what its TTL does after SUBMISSION_REDIS_SECONDS
+    doc = client.get("/api/v1/me/export").json()
+    assert [s["id"] for s in doc["submissions"]] == [first, second]
+    assert doc["submissions"][0]["answers"] == [0, 0, 0] and doc["submissions"][0]["score"] == 15
+    assert doc["submissions"][1]["answers"] == RIGHT and doc["submissions"][1]["score"] == 35
+
+
+def test_erasure_deletes_the_archive_and_rebuild_brings_nothing_back(
+        archive, quiz, player, run_worker, drain, redis, api):
+    alice, a = player("alice")
+    bob, b = player("bob")
+    for client in (a, b):
+        submit(client, quiz["id"], RIGHT)
+    run_worker()
+    submit(a, quiz["id"], [0, 0, 0])
+    run_worker()  # alice's second scored entry is still in the outbox when she erases
+    assert a.delete("/api/v1/me", {"password": PASSWORD}, format="json").status_code == 204
+    drain()  # the archiver inserts the late entry, then reaches user.erased and deletes again
+    assert not User.objects.filter(id=alice["id"]).exists()
+    assert not Submission.objects.filter(user_id=alice["id"]).exists()
+    assert not QuizBest.objects.filter(user_id=alice["id"]).exists()
+    results = b.get(f"/api/v1/quizzes/{quiz['id']}/results").json()
+    assert results["unique_users"] == 1 and alice["id"] not in str(results)
+
+    redis.flushall()
+    rebuild_redis()
+    assert not [key for key in redis.scan_iter(count=1000) if alice["id"] in key]
+    assert redis.hget("qb:users:by-name", "alice") is None
+    login = api.post("/api/v1/auth/login", {"username": "alice", "password": PASSWORD}, format="json")
+    assert login.status_code == 401
+    assert api.post("/api/v1/auth/login", {"username": "bob", "password": PASSWORD}, format="json").status_code == 200
