@@ -7,11 +7,12 @@ from django.core.validators import RegexValidator
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.viewsets import ViewSet
 
 from accounts import audit, erasure, moderation, records, selectors, services
+from accounts.permissions import IsAdmin
 from config.http.exceptions import ApplicationError, NotAuthenticated, NotFound
 from config.http.fields import StrictCharField
 from ratelimit.throttles import AuthIpRateThrottle, LoginFailureThrottle
@@ -282,15 +283,6 @@ class MeViewSet(ViewSet):
     def export(self, request):
         """Everything held about you, in one readable document (no token, ticket or password hash)."""
         return Response(records.user_export(user_id=request.user.id))
-
-
-class IsAdmin(BasePermission):
-    """Admins only (role from the profile hash, read with the session)."""
-
-    message = "Only admins may moderate."
-
-    def has_permission(self, request, view) -> bool:
-        return bool(getattr(request.user, "is_admin", False))
 
 
 class UserViewSet(ViewSet):

@@ -9,7 +9,7 @@
 | qb:quiz:{qid}:submissions          | zset   | none (deleted with the quiz); archive on: ids leave once archived | submission id -> created_at (epoch ms), for results |
 | qb:cache:1:quiz:{qid}:results:{v} | string | RESULTS_CACHE_SECONDS (60 s)         | Django cache entry (pickled results of version v)   |
 | qb:cache:1:quiz:{qid}:lease:{v}   | string | RESULTS_LEASE_SECONDS                | Django cache entry: the lease of the one reader computing version v |
-| qb:submission:{sid}                | hash   | none (the record); archive on: SUBMISSION_REDIS_SECONDS after archived | id, user_id, quiz_id, quiz_version, answers ("0,2,1"), status (queued, processed, failed), created_at, created_ms; when processed: score, max_score, correct, correct_mask ("1,0,1"), processed_at; when failed: reason, processed_at |
+| qb:submission:{sid}                | hash   | none (the record); archive on: SUBMISSION_REDIS_SECONDS after archived | id, user_id, quiz_id, quiz_version, answers ("0,2,1"), status (queued, processed, failed, disqualified), created_at, created_ms; when processed: score, max_score, correct, correct_mask ("1,0,1"), processed_at; when failed: reason, processed_at; when disqualified: reason, disqualified_at |
 | qb:idem:{uid}:{sha256(header)}     | string | IDEMPOTENCY_KEY_SECONDS (24 h)       | "<sha256 of quiz id + answers> <submission id>"     |
 | qb:quiz-best:{uid}                 | hash   | none                                 | quiz id -> the user's best score on it              |
 | qb:user:{uid}:submissions          | zset   | none (erased with the user; archive on: ids stay while their hashes expire) | submission id -> created_at (epoch ms): the user's submissions, for export and erasure |

@@ -53,3 +53,26 @@ def test_erasure_deletes_the_archive_and_rebuild_brings_nothing_back(
     login = api.post("/api/v1/auth/login", {"username": "alice", "password": PASSWORD}, format="json")
     assert login.status_code == 401
     assert api.post("/api/v1/auth/login", {"username": "bob", "password": PASSWORD}, format="json").status_code == 200
+
+
+def test_disqualification_reaches_postgresql_and_rebuild_keeps_it(
+        archive, admin_client, quiz, player, run_worker, drain, redis):
+    from tests.boards import board_points
+
+    user, client = player("alice")
+    low = submit(client, quiz["id"], [0, 0, 0]).json()["id"]
+    run_worker()
+    drain()
+    redis.delete(keys.submission(low))  # archived and expired: its score counts from PostgreSQL
+    high = submit(client, quiz["id"], RIGHT).json()["id"]
+    run_worker()
+    resp = admin_client.post(f"/api/v1/submissions/{high}/disqualify", {"reason": "x"}, format="json")
+    assert resp.status_code == 200
+    assert client.get("/api/v1/me").json()["total_score"] == 15  # the archived 15 is the best left
+    drain()
+    assert not Submission.objects.filter(id=high).exists()
+    assert QuizBest.objects.get(user_id=user["id"], quiz_id=quiz["id"]).best == 15
+    assert User.objects.get(id=user["id"]).total_score == 15
+    redis.flushall()
+    rebuild_redis()
+    assert board_points(redis, "qb:lb:all", user["id"]) == 15
