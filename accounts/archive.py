@@ -37,9 +37,23 @@ def users_erase(cursor, rows: list[dict]) -> None:
     archived_rows_delete(cursor, rows)
 
 
+_INSERT_AUDIT = """
+INSERT INTO accounts_audit (id, actor_id, action, target_type, target_id, reason) VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (id) DO NOTHING
+"""
+
+
+def audit_write(cursor, rows: list[dict]) -> None:
+    """Keep every admin action (the Stream is capped); a repeat inserts nothing."""
+    cursor.executemany(_INSERT_AUDIT, [
+        (r["id"], r["actor_id"], r["action"], r["target_type"], r["target_id"], r["reason"]) for r in rows
+    ])
+
+
 HANDLERS = {
     "user.registered": Handler(write=users_write),
     "user.role": Handler(write=roles_write),
     "user.password": Handler(write=passwords_write),
     "user.erased": Handler(write=users_erase),
+    "audit.recorded": Handler(write=audit_write),
 }

@@ -1,30 +1,34 @@
 """The audit log of admin actions: a capped Stream (XADD MAXLEN ~ AUDIT_STREAM_MAXLEN), newest first on read.
 
 Each entry: actor_id, action, target_type, target_id, reason; the entry id gives its time.
-With the archive on, each entry is also an outbox entry (`audit.recorded`) in the same MULTI,
-so PostgreSQL keeps what the capped Stream drops.
+With the archive on, each entry is also an outbox entry (`audit.recorded`, with the Stream's
+entry id) written in the same script, so PostgreSQL (accounts_audit) keeps what the cap drops.
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from django.conf import settings
 
 from accounts import keys
 from config.http.times import iso_from_epoch
-from config.outbox.reader import outbox_append
+from config.outbox.reader import outbox_script_args
 from config.redis.clients import redis_client
+from config.redis.lua import LuaScript
+
+_record = LuaScript(Path(__file__).parent / "lua" / "audit_record.lua")
 
 ACTIONS = ("user.ban", "user.unban", "submission.disqualify", "quiz.create", "quiz.update", "quiz.delete",
            "admin.grant")
 
 
 def audit_record(*, actor_id: str, action: str, target_type: str, target_id: str, reason: str = "") -> str:
-    """Append one admin action; return its entry id."""
-    entry = {"actor_id": actor_id, "action": action, "target_type": target_type, "target_id": target_id,
-             "reason": reason}
-    pipe = redis_client().pipeline(transaction=True)
-    pipe.xadd(keys.audit_stream(), entry, maxlen=settings.AUDIT_STREAM_MAXLEN, approximate=True)
-    outbox_append(pipe, type="audit.recorded", data=entry)
-    return pipe.execute()[0]
+    """Append one admin action (and its outbox copy, archive on) in one script; return its entry id."""
+    outbox_keys, outbox_args = outbox_script_args()
+    return _record(
+        keys=[keys.audit_stream(), *outbox_keys],
+        args=[settings.AUDIT_STREAM_MAXLEN, actor_id, action, target_type, target_id, reason, *outbox_args],
+    )
 
 
 def audit_entries(*, limit: int = 50, before: str | None = None) -> list[dict]:

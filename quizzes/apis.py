@@ -14,6 +14,7 @@ from rest_framework.viewsets import ViewSet
 
 from config.http.exceptions import ApplicationError, NotFound
 from config.http.fields import StrictCharField, StrictIntegerField
+from accounts.audit import audit_record
 from accounts.permissions import IsAdmin
 from quizzes import disqualify, selectors, services
 from quizzes.permissions import IsAdminOrReadOnly
@@ -168,6 +169,7 @@ class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
         data = QuizIn(data=request.data)
         data.is_valid(raise_exception=True)
         quiz = services.quiz_create(**data.validated_data)
+        audit_record(actor_id=request.user.id, action="quiz.create", target_type="quiz", target_id=quiz["id"])
         return Response(QuizAdminOut(quiz).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: OpenApiResponse(QuizOut, description="Admins also get each answer.")})
@@ -192,12 +194,15 @@ class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
         data = serializer(data=request.data)
         data.is_valid(raise_exception=True)
         quiz = services.quiz_update(quiz_id=quiz_id, changes=data.validated_data, partial=partial)
+        audit_record(actor_id=request.user.id, action="quiz.update", target_type="quiz", target_id=quiz_id,
+                     reason=f"version {quiz['version']}")
         return Response(QuizAdminOut(quiz).data)
 
     @extend_schema(responses={204: None, 403: ADMINS_ONLY})
     def destroy(self, request, quiz_id: str):
         """Delete a quiz (admins)."""
         services.quiz_delete(quiz_id=quiz_id)
+        audit_record(actor_id=request.user.id, action="quiz.delete", target_type="quiz", target_id=quiz_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     # --- submissions: scoring happens on the worker; accepting costs one Redis round trip here.

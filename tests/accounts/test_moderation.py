@@ -179,3 +179,20 @@ def test_the_audit_log_lists_admin_actions_newest_first_with_paging(admin_client
     assert entries[0]["target_id"] == alice["id"] and entries[0]["at"].endswith("Z")
     older = admin_client.get(f"/api/v1/admin/audit?limit=2&before={entries[1]['id']}").json()["entries"]
     assert [(e["action"], e["reason"]) for e in older] == [("user.ban", "one")]
+
+
+def test_quiz_writes_and_admin_grants_are_in_the_audit_log(admin_client, redis):
+    from django.core.management import call_command
+
+    from tests.quizzes.conftest import quiz_body
+
+    quiz = admin_client.post("/api/v1/quizzes", quiz_body(), format="json").json()
+    admin_client.patch(f"/api/v1/quizzes/{quiz['id']}", {"title": "New"}, format="json")
+    admin_client.delete(f"/api/v1/quizzes/{quiz['id']}")
+    call_command("create_admin", "root", "--password", "admin-pass-1")
+    entries = admin_client.get("/api/v1/admin/audit").json()["entries"]
+    assert [(e["action"], e["target_type"]) for e in entries] == [
+        ("admin.grant", "user"), ("quiz.delete", "quiz"), ("quiz.update", "quiz"), ("quiz.create", "quiz")]
+    assert entries[0]["target_id"] == redis.hget(keys.users_by_name(), "root") and entries[0]["actor_id"] == "cli"
+    assert {e["target_id"] for e in entries[1:]} == {quiz["id"]}
+    assert entries[2]["reason"] == "version 2"

@@ -76,3 +76,15 @@ def test_disqualification_reaches_postgresql_and_rebuild_keeps_it(
     redis.flushall()
     rebuild_redis()
     assert board_points(redis, "qb:lb:all", user["id"]) == 15
+
+
+def test_the_audit_log_is_archived_in_full(archive, admin_client, player, drain, settings):
+    from accounts.models import AuditEntry
+
+    settings.AUDIT_STREAM_MAXLEN = 1  # the Stream keeps about one; PostgreSQL keeps all
+    alice, _ = player("alice")
+    for reason in ("one", "two", "three"):
+        admin_client.post(f"/api/v1/users/{alice['id']}/ban", {"reason": reason}, format="json")
+    drain()
+    rows = list(AuditEntry.objects.order_by("id").values_list("action", "reason"))
+    assert rows == [("user.ban", "one"), ("user.ban", "two"), ("user.ban", "three")]
