@@ -3,7 +3,7 @@
     .venv/bin/python -m bench                 # everything (under 10 minutes on 2 cores)
     .venv/bin/python -m bench --only http     # some sections: http, servers, roundtrips, scale,
                                               # submissions, worker, ws, ratelimit, replicas,
-                                              # archive
+                                              # archive, people
     .venv/bin/python -m bench --quick         # shorter runs, for trying the harness
 
 The table (figure, value, baseline, ratio, target) is written to bench/RESULTS.md as well.
@@ -23,6 +23,7 @@ from bench.report import RESULTS, Report
 
 SECTIONS = [
     "roundtrips", "http", "servers", "scale", "submissions", "worker", "ws", "ratelimit", "replicas", "archive",
+    "people",
 ]
 EXTERNAL = {
     "worker": "bench.worker_throughput",
@@ -30,6 +31,7 @@ EXTERNAL = {
     "ratelimit": "bench.ratelimit_cost",
     "replicas": "bench.replicas_ack",
     "archive": "bench.archive",
+    "people": "bench.people",
 }
 
 
