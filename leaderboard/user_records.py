@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from accounts.records import BoardSpan, RecordKind, keys_delete
+from accounts.records import ERASE_BATCH, BoardSpan, RecordKind, keys_delete
 from config.redis.clients import redis_client
 from leaderboard import keys
 
@@ -29,6 +29,21 @@ def personal_events_erase(user_id: str) -> None:
     keys_delete(redis_client(), [keys.user_events_stream(user_id)])
 
 
+def board_events_erase(user_id: str) -> None:
+    """Delete the board events that name the user (top 10 snapshots, entries into it), a page at a time.
+
+    Runs after the user left the boards, whose script recorded a top 10 without them. A socket
+    replaying across a deleted entry only re-reads the Stream (its `after` id is gone).
+    """
+    client = redis_client()
+    stream, start = keys.events_stream(), "-"
+    while page := client.xrange(stream, min=start, max="+", count=ERASE_BATCH):
+        naming = [entry_id for entry_id, fields in page if user_id in fields.get("body", "")]
+        if naming:
+            client.xdel(stream, *naming)
+        start = "(" + page[-1][0]
+
+
 KINDS = (
     # Board entries: bans, privacy and the sweep take a user off them (erasure runs a ban's
     # leave first); their parked copies are accounts' `parked` kind.
@@ -38,4 +53,5 @@ KINDS = (
                ban=True, hide=True, sweep=True),
     RecordKind(name="events.personal", owner="leaderboard", documented=("qb:lb:events:user:{uid}",),
                erase=personal_events_erase),
+    RecordKind(name="events.board", owner="leaderboard", documented=("qb:lb:events",), erase=board_events_erase),
 )

@@ -28,6 +28,8 @@ def _mentions(redis, needle: str) -> list[str]:
             found.append(f"{key} (zset)")
         elif kind == "string" and needle in (redis.get(key) or ""):
             found.append(f"{key} (string)")
+        elif kind == "stream" and any(needle in str(fields) for _, fields in redis.xrange(key)):
+            found.append(f"{key} (stream)")
     return found
 
 
