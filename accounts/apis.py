@@ -259,6 +259,8 @@ class MeViewSet(ViewSet):
 
     @extend_schema(
         operation_id="me_destroy", request=PasswordIn,
+        description="Erase your account and everything held about you. Body: `{\"password\": \"...\"}` "
+                    "(your current password).",
         responses={
             204: None, 400: OpenApiResponse(description="`invalid`: a bad body or a wrong password."),
             429: OpenApiResponse(description="`rate_limited`: too many failed logins for this username."),
