@@ -16,7 +16,6 @@ from django.conf import settings
 from django.core.cache import cache
 
 from accounts.records import ERASE_BATCH, RecordKind, keys_delete
-from config.http.times import iso_now
 from config.redis.clients import redis_client
 from quizzes import keys
 from quizzes.scoring import submission_mark_failed

@@ -101,7 +101,7 @@ def test_ban_racing_a_submission_never_leaves_the_user_on_a_board(admin_client, 
 
 def test_privacy_hides_from_public_boards_keeps_scoring_and_returns_with_the_tie(
         quiz, player, run_worker, redis):
-    (alice, a), (bob, b) = player("alice"), player("bob")
+    (alice, a), (_, b) = player("alice"), player("bob")
     _scored(run_worker, quiz, (a, [0, 0, 0]), (b, [0, 0, 0]))  # 15 each: alice first
     resp = a.patch("/api/v1/me", {"public": False}, format="json")
     assert resp.status_code == 200
@@ -149,7 +149,7 @@ def test_privacy_bad_bodies_get_the_envelope(player, body):
 
 
 def test_non_admins_get_403_on_moderation(player, admin_client):
-    (alice, a), (bob, _) = player("alice"), player("bob")
+    (_, a), (bob, _) = player("alice"), player("bob")
     for path in (f"/api/v1/users/{bob['id']}/ban", f"/api/v1/users/{bob['id']}/unban"):
         resp = a.post(path, {"reason": "x"}, format="json")
         assert resp.status_code == 403 and resp.json()["error"]["code"] == "forbidden"

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-import pytest
 
 from accounts import keys as account_keys
 from leaderboard import keys as lb_keys
@@ -60,7 +59,7 @@ def test_a_lower_submission_changes_nothing_but_its_status(admin_client, quiz, p
 
 
 def test_others_move_up_and_a_board_event_is_recorded(admin_client, quiz, player, run_worker, redis):
-    (alice, a), (bob, b) = player("alice"), player("bob")
+    (_, a), (_, b) = player("alice"), player("bob")
     top = submit(a, quiz["id"], RIGHT).json()["id"]
     submit(b, quiz["id"], [0, 1, 1])
     run_worker()
