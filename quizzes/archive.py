@@ -101,6 +101,8 @@ def submissions_release(pipe, rows: list[dict]) -> None:
 
 _DISQUALIFIED = (
     "DELETE FROM quizzes_submission WHERE id = %(id)s",
+    # The best holder now carries the gain the disqualified one took from it (its day and week).
+    "UPDATE quizzes_submission SET gain = gain + %(surplus)s WHERE id = %(holder_id)s",
     "DELETE FROM quizzes_quiz_best WHERE user_id = %(user_id)s AND quiz_id = %(quiz_id)s",
     """INSERT INTO quizzes_quiz_best (user_id, quiz_id, best)
     SELECT user_id, quiz_id, max(score) FROM quizzes_submission
@@ -119,6 +121,7 @@ def disqualifications_write(cursor, rows: list[dict]) -> None:
     (scored entries) can never lower them, and this holds in any order within a batch.
     """
     for row in rows:
+        row = {"holder_id": None, "surplus": 0, **row}
         for statement in _DISQUALIFIED:
             cursor.execute(statement, row)
 

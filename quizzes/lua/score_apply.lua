@@ -169,7 +169,7 @@ elseif gain > 0 then  -- no gain, no board changes: rank and top 10 stay as they
 end
 
 redis.call('HSET', KEYS[1], 'status', 'processed', 'score', score, 'max_score', max_score,
-  'correct', correct, 'correct_mask', table.concat(mask, ','), 'processed_at', ARGV[4])
+  'correct', correct, 'correct_mask', table.concat(mask, ','), 'processed_at', ARGV[4], 'gain', gain)
 redis.call('ZREM', KEYS[14], ARGV[12])
 
 release_pin()

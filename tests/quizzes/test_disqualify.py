@@ -123,3 +123,47 @@ def test_disqualifications_are_in_the_audit_log(admin_client, quiz, player):
     (entry,) = [e for e in admin_client.get("/api/v1/admin/audit").json()["entries"]
                 if e["action"] == "submission.disqualify"]
     assert (entry["target_type"], entry["target_id"], entry["reason"]) == ("submission", sid, "bot")
+
+
+def _score_at(client, quiz_id, answers, at):
+    """Accept through the API, score on the worker's code path at instant `at` (its day and week)."""
+    from quizzes.scoring import submission_score
+
+    resp = submit(client, quiz_id, answers)
+    sid = resp.json()["id"]
+    user_id = client.get("/api/v1/me").json()["id"]
+    submission_score(submission_id=sid, quiz_id=quiz_id, user_id=user_id, now=at)
+    return sid
+
+
+def _period_points(redis, user_id, at):
+    return [board_points(redis, lb_keys.board(period, at), user_id) for period in ("day", "week")]
+
+
+# A future Monday, Tuesday and Wednesday of one ISO week: their boards have not expired.
+MON, TUE, WED = (datetime(2031, 3, d, 12, tzinfo=timezone.utc) for d in (3, 4, 5))
+
+
+def test_each_day_board_keeps_what_the_submissions_left_would_have_earned(admin_client, quiz, player, redis):
+    user, client = player("alice")
+    a = _score_at(client, quiz["id"], [0, 0, 0], MON)  # 15: +15 on Monday
+    b = _score_at(client, quiz["id"], RIGHT, TUE)  # 35: +20 on Tuesday
+    _dq(admin_client, a)  # without it, Tuesday's 35 would have earned all 35
+    assert _state(redis, user["id"], quiz["id"])[:3] == (35, 1, 35)
+    assert _period_points(redis, user["id"], MON) == [0, 35]
+    assert _period_points(redis, user["id"], TUE) == [35, 35]
+    _dq(admin_client, b)
+    assert _state(redis, user["id"], quiz["id"])[:3] == (0, 0, None)
+    assert _period_points(redis, user["id"], TUE) == [0, 0]
+
+
+def test_a_later_lower_submission_gets_the_gain_it_would_have_had(admin_client, quiz, player, redis):
+    user, client = player("alice")
+    _score_at(client, quiz["id"], [1, 1, 0], MON)  # 20 + 5 = 25: +25 Monday
+    best = _score_at(client, quiz["id"], RIGHT, TUE)  # 35: +10 Tuesday
+    _score_at(client, quiz["id"], [0, 1, 1], WED)  # 10 + 20 = 30: no gain on Wednesday
+    _dq(admin_client, best)
+    assert _state(redis, user["id"], quiz["id"])[:3] == (30, 1, 30)
+    # Without the 35: Monday +25, Tuesday nothing, Wednesday +5.
+    assert [_period_points(redis, user["id"], at)[0] for at in (MON, TUE, WED)] == [25, 0, 5]
+    assert _period_points(redis, user["id"], WED)[1] == 30  # the week: 25 + 5
