@@ -110,3 +110,4 @@ def user_privacy_set(*, user_id: str, public: bool) -> None:
         boards_return(user_id=user_id, flag=HIDDEN, clear=[])
     else:
         boards_leave(user_id=user_id, flag=HIDDEN, fields={}, purpose="hide")
+        records.user_hidden(user_id=user_id)  # and the past board events that name them

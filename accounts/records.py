@@ -12,7 +12,8 @@ A kind says:
 - `boards(now)`: for board kinds, the board keys a user may stand on at `now`, with the
   epoch second each may expire at (None: never). A ban and a hidden profile take the user off
   the boards whose kind has `ban` / `hide` set, and the sweep off those with `sweep` set;
-- `export(user_id)`: for kinds a person can read, the document section it fills.
+- `export(user_id)`: for kinds a person can read, the document section it fills;
+- `on_hide(user_id)`: what else `public: false` removes (the board events that name the user).
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ class RecordKind:
     hide: bool = False
     sweep: bool = False
     export: Callable[[str], tuple[str, object]] | None = None
+    on_hide: Callable[[str], None] | None = None  # more to do when the user hides (past events naming them)
 
 
 _KINDS: dict[str, RecordKind] = {}
@@ -98,3 +100,10 @@ def user_export(*, user_id: str) -> dict:
             section, value = kind.export(user_id)
             document[section] = value
     return document
+
+
+def user_hidden(*, user_id: str) -> None:
+    """Run every kind's `on_hide` for a user who just left the public boards."""
+    for kind in record_kinds():
+        if kind.on_hide is not None:
+            kind.on_hide(user_id)

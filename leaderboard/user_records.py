@@ -53,5 +53,6 @@ KINDS = (
                ban=True, hide=True, sweep=True),
     RecordKind(name="events.personal", owner="leaderboard", documented=("qb:lb:events:user:{uid}",),
                erase=personal_events_erase),
-    RecordKind(name="events.board", owner="leaderboard", documented=("qb:lb:events",), erase=board_events_erase),
+    RecordKind(name="events.board", owner="leaderboard", documented=("qb:lb:events",), erase=board_events_erase,
+               on_hide=board_events_erase),
 )

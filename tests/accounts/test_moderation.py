@@ -103,9 +103,11 @@ def test_privacy_hides_from_public_boards_keeps_scoring_and_returns_with_the_tie
         quiz, player, run_worker, redis):
     (alice, a), (_, b) = player("alice"), player("bob")
     _scored(run_worker, quiz, (a, [0, 0, 0]), (b, [0, 0, 0]))  # 15 each: alice first
+    assert alice["id"] in str(redis.xrange(lb_keys.events_stream()))  # she entered the top 10
     resp = a.patch("/api/v1/me", {"public": False}, format="json")
     assert resp.status_code == 200
     assert resp.json()["public"] is False and resp.json()["rank"] is None
+    assert alice["id"] not in str(redis.xrange(lb_keys.events_stream()))  # her board events are gone
     assert b.get("/api/v1/me").json()["rank"] == 1
     for board in _boards():
         assert alice["id"] not in board_users(redis, board)
