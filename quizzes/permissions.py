@@ -9,4 +9,3 @@ class IsAdminOrReadOnly(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return request.method in SAFE_METHODS or bool(getattr(request.user, "is_admin", False))
-
