@@ -5,6 +5,12 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
+        from accounts.records import record_kind_register
+        from accounts import user_records
+
+        from accounts import erasure
+
+        record_kind_register(*user_records.KINDS, *erasure.KINDS)  # erasure, bans, privacy, the sweep (accounts/records.py)
         from accounts import archive, fastreads, schema  # noqa: F401  (schema: the OpenAPI auth extension)
         from accounts.services import session_touch_async
         from config.http.fastpath import fast_read_authentication_register, fast_read_register

@@ -10,6 +10,7 @@ ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, username_lower = EX
     password = EXCLUDED.password, created_at = EXCLUDED.created_at
 """
 _SET_ROLE = "UPDATE accounts_user SET role = %s WHERE id = %s"
+_SET_PASSWORD = "UPDATE accounts_user SET password = %s WHERE id = %s"
 
 
 def users_write(cursor, rows: list[dict]) -> None:
@@ -24,7 +25,35 @@ def roles_write(cursor, rows: list[dict]) -> None:
     cursor.executemany(_SET_ROLE, [(r["role"], r["id"]) for r in rows])
 
 
+def passwords_write(cursor, rows: list[dict]) -> None:
+    """Apply password changes in stream order (the last one wins)."""
+    cursor.executemany(_SET_PASSWORD, [(r["password"], r["id"]) for r in rows])
+
+
+def users_erase(cursor, rows: list[dict]) -> None:
+    """Delete erased users' rows (accounts/erasure.py does it at once too; a repeat deletes nothing)."""
+    from accounts.erasure import archived_rows_delete
+
+    archived_rows_delete(cursor, rows)
+
+
+_INSERT_AUDIT = """
+INSERT INTO accounts_audit (id, actor_id, action, target_type, target_id, reason) VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (id) DO NOTHING
+"""
+
+
+def audit_write(cursor, rows: list[dict]) -> None:
+    """Keep every admin action (the Stream is capped); a repeat inserts nothing."""
+    cursor.executemany(_INSERT_AUDIT, [
+        (r["id"], r["actor_id"], r["action"], r["target_type"], r["target_id"], r["reason"]) for r in rows
+    ])
+
+
 HANDLERS = {
     "user.registered": Handler(write=users_write),
     "user.role": Handler(write=roles_write),
+    "user.password": Handler(write=passwords_write),
+    "user.erased": Handler(write=users_erase),
+    "audit.recorded": Handler(write=audit_write),
 }

@@ -42,6 +42,8 @@ class RedisUserBackend(BaseBackend):
             user = services.user_authenticate(username=username, password=password)
         except services.InvalidCredentials:
             return None  # its slot stays: a failure
+        except services.AccountSuspended:
+            return None  # a suspended account cannot log in from a browser either
         failures.forgive(request)
         return CheckedUser(id=user["id"], username=user["username"], role=user["role"])
 

@@ -2,8 +2,11 @@
 
 | key                              | type   | TTL                                   | contents                                      |
 |----------------------------------|--------|---------------------------------------|-----------------------------------------------|
-| qb:user:{uid}                    | hash   | none (profile stays)                  | id, username, total_score, quizzes_solved, created_at, role; board_tie (the user's tie on qb:lb:all, leaderboard/encoding.py); evicted (see below) |
+| qb:user:{uid}                    | hash   | none (profile stays)                  | id, username, total_score, quizzes_solved, created_at, role; board_tie (the user's tie on qb:lb:all, leaderboard/encoding.py); evicted (see below); banned, ban_reason, banned_at (while banned); hidden (while not public); erasing (an erasure under way) |
 | qb:user:{uid}:password           | string | none                                  | Django password hash                          |
+| qb:user:{uid}:parked             | hash   | none (emptied on return, erased with the user) | board key -> "<points> <tie> <EXPIREAT or ->": the user's entries while off the boards (banned or hidden) |
+| qb:audit                         | stream | none; capped (XADD MAXLEN ~ AUDIT_STREAM_MAXLEN) | admin actions: actor_id, action, target_type, target_id, reason (accounts/audit.py) |
+| qb:erasures                      | zset   | none; entries removed when done       | uid -> when its erasure started (epoch s): erasures under way, finished by the reconciler after a crash |
 | qb:users:by-name                 | hash   | none                                  | lower(username) -> uid (the atomic name claim)|
 | qb:users:names                   | hash   | none                                  | uid -> username (joins for leaderboards)      |
 | qb:users:last-seen               | zset   | none; the sweep removes evicted users | uid -> last authenticated activity (epoch s)  |
@@ -43,6 +46,21 @@ def user_sessions(user_id: str) -> str:
 def user_sessions_pattern() -> str:
     """SCAN MATCH pattern for every user's session index (user ids are hex: no glob escaping)."""
     return key("user", "*", "sessions")
+
+
+def user_parked(user_id: str) -> str:
+    """A banned or hidden user's board entries, kept for their return (accounts/moderation.py)."""
+    return key("user", user_id, "parked")
+
+
+def audit_stream() -> str:
+    """The capped Stream of admin actions."""
+    return key("audit")
+
+
+def erasures() -> str:
+    """Erasures under way (the tombstones the reconciler finishes)."""
+    return key("erasures")
 
 
 def users_by_name() -> str:

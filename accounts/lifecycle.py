@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable
 
 from django.conf import settings
 
-from accounts import keys
+from accounts import keys, records
 from accounts.services import sessions_ended_announce
 from config.http.times import iso_from_epoch
 from config.redis.clients import redis_client
@@ -94,19 +93,13 @@ def inactive_cutoff(*, days: float, now: int) -> int:
 
 
 def live_boards(*, now: int) -> list[str]:
-    """Every board key that can still exist at `now`: global, plus unexpired day and week boards.
+    """Every board a user may stand on at `now` that the sweep clears (accounts/records.py).
 
-    Computed from the leaderboard's own expiry rule instead of SCANning for them: a handful of
-    keys, no keyspace walk.
+    The global board first (user_evict.lua keeps its entry for a return); each board kind says
+    which of its boards can still exist, from its own expiry rule: no keyspace walk.
     """
-    boards = [lb_keys.board("all")]
-    at = datetime.fromtimestamp(now, tz=timezone.utc)
-    for period, step in (("day", timedelta(days=1)), ("week", timedelta(weeks=1))):
-        moment = at
-        while lb_keys.board_expires_at(period, moment) > now:
-            boards.append(lb_keys.board(period, moment))
-            moment -= step
-    return boards
+    boards = [board for board, _ in records.user_boards(now=now, purpose="sweep")]
+    return sorted(boards, key=lambda board: board != lb_keys.board("all"))
 
 
 def inactive_user_ids(*, cutoff: int, offset: int, count: int) -> list[str]:

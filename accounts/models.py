@@ -18,3 +18,17 @@ class User(models.Model):
 
     class Meta:
         db_table = "accounts_user"
+
+
+class AuditEntry(models.Model):
+    """An admin action, as the audit Stream recorded it (id: the Stream entry id)."""
+
+    id = models.CharField(primary_key=True, max_length=41)
+    actor_id = models.CharField(max_length=16)
+    action = models.CharField(max_length=32)
+    target_type = models.CharField(max_length=16)
+    target_id = models.CharField(max_length=32)
+    reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "accounts_audit"

@@ -41,6 +41,7 @@ def _profile(profile: dict, ranked: list) -> dict | None:
         "total_score": int(profile.get("total_score", 0)),
         "quizzes_solved": int(profile.get("quizzes_solved", 0)),
         "rank": None if rank is None else rank + 1,
+        "public": not profile.get("hidden"),
     }
 
 

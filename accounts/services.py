@@ -14,7 +14,7 @@ from accounts import keys
 from accounts.user import RedisUser
 from config.http.times import iso_now
 from config.realtime.channel_layer import group_send_sync
-from config.http.exceptions import Conflict
+from config.http.exceptions import Conflict, Forbidden
 from config.outbox.reader import outbox_append, outbox_script_args
 from config.redis.clients import redis_client
 from config.redis.epoch import epoch_require
@@ -35,6 +35,12 @@ USER_ID_RE = re.compile(r"[0-9a-f]{16}")
 
 class InvalidCredentials(Exception):
     """Unknown user or wrong password (deliberately indistinguishable)."""
+
+
+class AccountSuspended(Forbidden):
+    """A banned user's login: 403 `forbidden`."""
+
+    default_message = "This account is suspended."
 
 
 @dataclass(frozen=True)
@@ -87,11 +93,14 @@ def user_authenticate(*, username: str, password: str) -> dict:
         raise InvalidCredentials
     pipe = client.pipeline(transaction=False)
     pipe.get(keys.user_password(user_id))
-    pipe.hmget(keys.user_profile(user_id), "id", "username", "role")
-    encoded, (uid, name, role) = pipe.execute()
-    if not encoded or not check_password(password, encoded):
+    pipe.hmget(keys.user_profile(user_id), "id", "username", "role", "banned")
+    encoded, (uid, name, role, banned) = pipe.execute()
+    if not encoded or not check_password(password, encoded) or uid is None:
         raise InvalidCredentials
-    return {"id": uid, "username": name, "role": role or ROLE_USER}
+    if banned:
+        raise AccountSuspended
+    # The hash checked goes with the user: session_create opens no session once it changed.
+    return {"id": uid, "username": name, "role": role or ROLE_USER, "password_hash": encoded}
 
 
 def _token_user_id(token: str) -> str | None:
@@ -103,16 +112,21 @@ def _token_user_id(token: str) -> str | None:
 
 
 def session_create(*, user: dict, now_ms: int | None = None) -> NewSession:
-    """Open a session for `user`; Redis stores only the token's SHA-256."""
+    """Open a session for `user`; Redis stores only the token's SHA-256.
+
+    Raise InvalidCredentials when the user is gone or their password changed since
+    `user["password_hash"]` (user_authenticate's) was checked, AccountSuspended when banned.
+    """
     token = f"{user['id']}.{secrets.token_urlsafe(32)}"
     session_id = keys.session_id_for(token)
-    _session_create(
+    opened = _session_create(
         keys=[
             keys.session(session_id),
             keys.user_sessions(user["id"]),
             keys.users_last_seen(),
             keys.user_profile(user["id"]),
             lb_keys.board("all"),
+            keys.user_password(user["id"]),
         ],
         args=[
             session_id,
@@ -121,8 +135,13 @@ def session_create(*, user: dict, now_ms: int | None = None) -> NewSession:
             settings.SESSION_MAX_AGE_SECONDS,
             _now_arg(now_ms),
             lb_keys.BOARD_TIE_FIELD,
+            user.get("password_hash") or "",
         ],
     )
+    if opened[0] == 0:
+        if opened[1] == "banned":
+            raise AccountSuspended
+        raise InvalidCredentials
     sessions_prune(user_id=user["id"])
     expires_in = min(settings.SESSION_IDLE_SECONDS, settings.SESSION_MAX_AGE_SECONDS)
     return NewSession(token=token, session_id=session_id, expires_in=expires_in)
@@ -272,6 +291,33 @@ def ws_ticket_redeem(*, ticket: str) -> dict | None:
     if uid != data["user_id"]:
         return None
     return {"session_id": data["session_id"], "user_id": uid, "username": username}
+
+
+def password_change(*, user_id: str, session_id: str, current_password: str, new_password: str) -> list[str]:
+    """Set a new password and end every other session in one MULTI; raise InvalidCredentials if wrong.
+
+    WATCH on the password and the session index: a login or another change racing this one makes
+    the transaction retry (re-checking the password), so no session it missed survives.
+    """
+    password_key, index = keys.user_password(user_id), keys.user_sessions(user_id)
+    encoded_new = make_password(new_password)
+    ended: list[str] = []
+
+    def _change(pipe) -> None:
+        encoded = pipe.get(password_key)
+        if not encoded or not check_password(current_password, encoded):
+            raise InvalidCredentials
+        ended[:] = [sid for sid in pipe.zrange(index, 0, -1) if sid != session_id]
+        pipe.multi()
+        pipe.set(password_key, encoded_new)
+        if ended:
+            pipe.delete(*(keys.session(sid) for sid in ended))
+            pipe.zrem(index, *ended)
+        outbox_append(pipe, type="user.password", data={"id": user_id, "password": encoded_new})
+
+    redis_client().transaction(_change, password_key, index)
+    sessions_ended_announce(session_ids=ended)
+    return ended
 
 
 def user_set_role(*, user_id: str, role: str) -> None:

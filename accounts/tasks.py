@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from accounts import lifecycle
+from accounts import erasure, lifecycle
 
 logger = logging.getLogger(__name__)
 
@@ -13,3 +13,8 @@ def inactive_users_cleanup(*, days: float | None = None, dry_run: bool = False) 
     report = lifecycle.inactive_users_cleanup(days=days, dry_run=dry_run, progress=logger.info)
     logger.info("inactive-user cleanup: %s", report.summary())
     return report.as_dict()
+
+
+def erasures_resume() -> list[str]:
+    """Finish account erasures a crash left half done (their ids stay in the erasures index)."""
+    return erasure.erasures_resume()

@@ -8,5 +8,6 @@ router = SimpleRouter(trailing_slash=False, use_regex_path=False)
 router.register("auth", apis.AuthViewSet, basename="auth")
 router.register("me", apis.MeViewSet, basename="me")
 router.register("users", apis.UserViewSet, basename="user")
+router.register("admin/audit", apis.AuditViewSet, basename="admin-audit")
 
 urlpatterns = router.urls

@@ -3,7 +3,7 @@
     .venv/bin/python -m bench                 # everything (under 10 minutes on 2 cores)
     .venv/bin/python -m bench --only http     # some sections: http, servers, roundtrips, scale,
                                               # submissions, worker, ws, ratelimit, replicas,
-                                              # archive, slowclients, observability
+                                              # archive, slowclients, observability, people
     .venv/bin/python -m bench --quick         # shorter runs, for trying the harness
 
 The table (figure, value, baseline, ratio, target) is written to bench/RESULTS.md as well.
@@ -25,6 +25,7 @@ SECTIONS = [
     "roundtrips", "http", "servers", "scale", "submissions", "worker", "ws", "ratelimit", "replicas", "archive",
     "slowclients",
     "observability",
+    "people",
 ]
 EXTERNAL = {
     "worker": "bench.worker_throughput",
@@ -33,6 +34,7 @@ EXTERNAL = {
     "replicas": "bench.replicas_ack",
     "archive": "bench.archive",
     "slowclients": "bench.slow_clients",
+    "people": "bench.people",
 }
 
 

@@ -42,6 +42,17 @@ class ApiRouter(DefaultRouter):
     APIRootView = ApiRootView
     include_format_suffixes = False  # not in the contract: `?format=` and Accept choose the renderer
 
+    def get_routes(self, viewset):
+        """A viewset with `singleton = True` is one object at its prefix (`me`): PATCH and DELETE there too."""
+        routes = super().get_routes(viewset)
+        if not getattr(viewset, "singleton", False):
+            return routes
+        # dict.get: an action's mapping is DRF's MethodMapper, whose own `.get` is a decorator.
+        lists = [route for route in routes if dict.get(route.mapping, "get") == "list"]
+        extra = [route for route in routes if not route.detail and route not in lists]
+        return [route._replace(mapping={**route.mapping, "patch": "partial_update", "delete": "destroy"})
+                for route in lists] + extra
+
     def get_api_root_view(self, api_urls=None):
         routes = (CONVERTER.sub(r"{\1}", str(url.pattern)) for url in api_urls or [])
         return self.APIRootView.as_view(routes=tuple(dict.fromkeys(routes)))

@@ -8,7 +8,7 @@ idempotent, but wasted work).
 from django.conf import settings
 from rq import cron
 
-from accounts.tasks import inactive_users_cleanup
+from accounts.tasks import erasures_resume, inactive_users_cleanup
 from quizzes.tasks import submissions_reconcile
 
 cron.register(
@@ -31,4 +31,14 @@ cron.register(
     # While the maintenance worker is away the runs would pile up; a run that waited this long
     # is dropped, the next one does the same work.
     ttl=4 * settings.SCORE_RECONCILE_EVERY_SECONDS,
+)
+
+cron.register(
+    erasures_resume,
+    queue_name="maintenance",
+    interval=settings.ERASURE_RESUME_AFTER_SECONDS,
+    name="erasures-resume",
+    job_timeout=600,
+    result_ttl=600,
+    ttl=4 * settings.ERASURE_RESUME_AFTER_SECONDS,
 )

@@ -349,6 +349,10 @@ CHANNEL_LAYERS = {
 # The inactive-user cleanup (accounts/lifecycle.py): ids per ZRANGEBYSCORE page and SCAN COUNT,
 # and when the `scheduler` process enqueues it (cron syntax, UTC; default: hourly at :17).
 INACTIVE_SWEEP_BATCH = env_int("INACTIVE_SWEEP_BATCH", 500)
+# Admin actions kept in the audit Stream (approximate cap: XADD MAXLEN ~; the archive keeps all).
+AUDIT_STREAM_MAXLEN = env_int("AUDIT_STREAM_MAXLEN", 10_000)
+# How often the reconciler looks for erasures a crash left half done, and how old one must be.
+ERASURE_RESUME_AFTER_SECONDS = env_int("ERASURE_RESUME_AFTER_SECONDS", 60)
 INACTIVE_SWEEP_CRON = env_str("INACTIVE_SWEEP_CRON", "17 * * * *")
 # The archive (quizzes/archive.py, config/outbox/reader.py; its outbox cap is OUTBOX_MAXLEN): entries
 # per archiver transaction, and how long a processed submission's hash stays in Redis once it is

@@ -15,7 +15,9 @@ from rest_framework.viewsets import ViewSet
 from config import metrics
 from config.http.exceptions import ApplicationError, NotFound
 from config.http.fields import StrictCharField, StrictIntegerField
-from quizzes import selectors, services
+from accounts.audit import audit_record
+from accounts.permissions import IsAdmin
+from quizzes import disqualify, selectors, services
 from quizzes.permissions import IsAdminOrReadOnly
 from quizzes.results import results_fetch
 from ratelimit.throttles import RejectedAttemptsAreFree, SubmissionRateThrottle, attempt_slot, attempts_forgive
@@ -171,6 +173,7 @@ class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
         data = QuizIn(data=request.data)
         data.is_valid(raise_exception=True)
         quiz = services.quiz_create(**data.validated_data)
+        audit_record(actor_id=request.user.id, action="quiz.create", target_type="quiz", target_id=quiz["id"])
         return Response(QuizAdminOut(quiz).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: OpenApiResponse(QuizOut, description="Admins also get each answer.")})
@@ -195,12 +198,15 @@ class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
         data = serializer(data=request.data)
         data.is_valid(raise_exception=True)
         quiz = services.quiz_update(quiz_id=quiz_id, changes=data.validated_data, partial=partial)
+        audit_record(actor_id=request.user.id, action="quiz.update", target_type="quiz", target_id=quiz_id,
+                     reason=f"version {quiz['version']}")
         return Response(QuizAdminOut(quiz).data)
 
     @extend_schema(responses={204: None, 403: ADMINS_ONLY})
     def destroy(self, request, quiz_id: str):
         """Delete a quiz (admins)."""
         services.quiz_delete(quiz_id=quiz_id)
+        audit_record(actor_id=request.user.id, action="quiz.delete", target_type="quiz", target_id=quiz_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     # --- submissions: scoring happens on the worker; accepting costs one Redis round trip here.
@@ -335,13 +341,16 @@ class SubmissionViewSet(ViewSet):
     class SubmissionOut(serializers.Serializer):
         id = serializers.CharField()
         quiz_id = serializers.CharField()
-        status = serializers.ChoiceField(choices=["queued", "processed", "failed"])
+        status = serializers.ChoiceField(choices=["queued", "processed", "failed", "disqualified"])
         score = serializers.IntegerField(allow_null=True)
         max_score = serializers.IntegerField(allow_null=True)
         correct = serializers.IntegerField(allow_null=True, help_text="Questions answered right.")
         created_at = serializers.CharField()
         processed_at = serializers.CharField(allow_null=True)
-        reason = serializers.CharField(allow_null=True, help_text="Why scoring failed.")
+        reason = serializers.CharField(allow_null=True, help_text="Why scoring failed, or why it was disqualified.")
+
+    class DisqualifyIn(serializers.Serializer):
+        reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
     @extend_schema(responses={200: SubmissionOut})
     def retrieve(self, request, submission_id: str):
@@ -349,4 +358,16 @@ class SubmissionViewSet(ViewSet):
         submission = selectors.submission_get(submission_id=submission_id, user_id=request.user.id)
         if submission is None:
             raise NotFound("Submission not found.")
+        return Response(self.SubmissionOut(submission).data)
+
+    @extend_schema(request=DisqualifyIn, responses={200: SubmissionOut,
+                                                     403: OpenApiResponse(description="`forbidden`: admins only.")})
+    @action(detail=True, methods=["post"], permission_classes=[IsAuthenticated, IsAdmin], name="Disqualify")
+    def disqualify(self, request, submission_id: str):
+        """Disqualify a submission: its points leave the owner's best, totals and boards."""
+        data = self.DisqualifyIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        done = disqualify.submission_disqualify(actor_id=request.user.id, submission_id=submission_id,
+                                                **data.validated_data)
+        submission = selectors.submission_get(submission_id=submission_id, user_id=done["user_id"])
         return Response(self.SubmissionOut(submission).data)

@@ -114,11 +114,37 @@ def submissions_release(pipe, rows: list[dict]) -> None:
     )
 
 
+_DISQUALIFIED = (
+    "DELETE FROM quizzes_submission WHERE id = %(id)s",
+    # The best holder now carries the gain the disqualified one took from it (its day and week).
+    "UPDATE quizzes_submission SET gain = gain + %(surplus)s WHERE id = %(holder_id)s",
+    "DELETE FROM quizzes_quiz_best WHERE user_id = %(user_id)s AND quiz_id = %(quiz_id)s",
+    """INSERT INTO quizzes_quiz_best (user_id, quiz_id, best)
+    SELECT user_id, quiz_id, max(score) FROM quizzes_submission
+    WHERE user_id = %(user_id)s AND quiz_id = %(quiz_id)s GROUP BY user_id, quiz_id""",
+    """UPDATE accounts_user SET
+    total_score = (SELECT COALESCE(sum(best), 0) FROM quizzes_quiz_best WHERE user_id = %(user_id)s),
+    quizzes_solved = (SELECT count(*) FROM quizzes_quiz_best WHERE user_id = %(user_id)s)
+    WHERE id = %(user_id)s""",
+)
+
+
+def disqualifications_write(cursor, rows: list[dict]) -> None:
+    """Drop disqualified submissions and recompute the owner's best and counters from what is left.
+
+    Recomputed from the rows rather than copied from the entry: the counters' GREATEST merge
+    (scored entries) can never lower them, and this holds in any order within a batch.
+    """
+    for row in rows:
+        row = {"holder_id": None, "surplus": 0, **row}
+        for statement in _DISQUALIFIED:
+            cursor.execute(statement, row)
+
+
 HANDLERS = {
     "quiz.saved": Handler(write=quizzes_write),
     "quiz.deleted": Handler(write=deletions_write),
-    # Before submission.scored: in one batch, an id's queued row must exist before its scored
-    # record deletes it (the archiver runs the handlers in this order).
     "submission.queued": Handler(write=queued_write),
     "submission.scored": Handler(write=submissions_write, after_commit=submissions_release),
+    "submission.disqualified": Handler(write=disqualifications_write),
 }

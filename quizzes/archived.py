@@ -9,6 +9,10 @@ _SUBMISSION = """
 SELECT id, quiz_id, score, max_score, correct, created_at, processed_at
 FROM quizzes_submission WHERE id = %s AND user_id = %s
 """
+_USER_SUBMISSIONS = """
+SELECT id, quiz_id, quiz_version, answers, score, max_score, correct, created_at, processed_at, created_ms
+FROM quizzes_submission WHERE user_id = %s ORDER BY created_ms
+"""
 # One aggregate query: totals, histogram buckets, per-question right answers, and each user's
 # best attempt (highest score, then earliest) for the top scorers, joined to their names.
 _RESULTS = """
@@ -48,6 +52,20 @@ def submission_get_archived(*, submission_id: str, user_id: str) -> dict | None:
         "id": sid, "quiz_id": quiz_id, "status": "processed", "score": score, "max_score": max_score,
         "correct": correct, "created_at": iso(created_at), "processed_at": iso(processed_at), "reason": None,
     }
+
+
+def submissions_of_user(*, user_id: str) -> list[dict]:
+    """Every archived submission of the user, oldest first, in the export's shape."""
+    with connection.cursor() as cursor:
+        cursor.execute(_USER_SUBMISSIONS, [user_id])
+        rows = cursor.fetchall()
+    return [
+        {"id": sid, "quiz_id": quiz_id, "quiz_version": version, "status": "processed", "score": score,
+         "max_score": max_score, "correct": correct, "created_at": iso(created_at),
+         "processed_at": iso(processed_at), "reason": None,
+         "answers": [int(a) for a in answers.split(",") if a], "created_ms": created_ms}
+        for sid, quiz_id, version, answers, score, max_score, correct, created_at, processed_at, created_ms in rows
+    ]
 
 
 def results_aggregate_sql(*, quiz_id: str, version: int, width: int, top: int) -> dict:

@@ -3,7 +3,8 @@
 Versioned entries: an entry is stored under the quiz version it was computed for
 (keys.quiz_results(quiz_id, version)), and a reader looks only under the version it has just
 read from the quiz hash. An update bumps the version, so it invalidates every entry at once
-without touching the cache, and results of an old version are never served again: a slow
+without touching the cache, and results of an old version are never served again (an erasure
+moves the quiz's results generation the same way: keys.quiz_results): a slow
 reader that started before an update still stores its (old-version) result, but under the old
 version's key, which no later reader asks for; it expires with its TTL.
 
@@ -45,7 +46,7 @@ def results_fetch(*, quiz_id: str) -> Results:
     basis = selectors.quiz_results_basis(quiz_id=quiz_id)
     if basis is None:
         raise NotFound("Quiz not found.")
-    entry = keys.quiz_results(quiz_id, basis.version)
+    entry = keys.quiz_results(quiz_id, basis.version, basis.generation)
     deadline = time.monotonic() + settings.RESULTS_WAIT_SECONDS
     leased = False
     while True:
@@ -53,30 +54,31 @@ def results_fetch(*, quiz_id: str) -> Results:
         if cached is not None:
             return Results(body=cached, cache=HIT)
         if not leased:
-            leased = results_lease(quiz_id=quiz_id, version=basis.version)
+            leased = results_lease(quiz_id=quiz_id, version=basis.version, generation=basis.generation)
         if leased or time.monotonic() >= deadline:
             body = selectors.results_compute(
                 quiz_id=quiz_id, version=basis.version, max_score=basis.max_score,
                 question_count=basis.question_count,
             )
             if leased:
-                results_store(quiz_id=quiz_id, body=body)
+                results_store(quiz_id=quiz_id, body=body, generation=basis.generation)
             return Results(body=body, cache=MISS)
         wait_for_lease_holder()
 
 
-def results_lease(*, quiz_id: str, version: int) -> bool:
+def results_lease(*, quiz_id: str, version: int, generation: int = 0) -> bool:
     """Take the lease to compute this version's results; False when another reader holds it."""
-    return cache.add(keys.quiz_results_lease(quiz_id, version), 1, timeout=settings.RESULTS_LEASE_SECONDS)
+    lease = keys.quiz_results_lease(quiz_id, version, generation)
+    return cache.add(lease, 1, timeout=settings.RESULTS_LEASE_SECONDS)
 
 
-def results_store(*, quiz_id: str, body: dict) -> None:
-    """Store results under the version they describe, then release that version's lease."""
+def results_store(*, quiz_id: str, body: dict, generation: int = 0) -> None:
+    """Store results under the version (and generation) they describe, then release that lease."""
     version = body["version"]
-    cache.set(keys.quiz_results(quiz_id, version), body, timeout=settings.RESULTS_CACHE_SECONDS)
+    cache.set(keys.quiz_results(quiz_id, version, generation), body, timeout=settings.RESULTS_CACHE_SECONDS)
     # A lease that outlived its TTL may belong to another reader by now: deleting it costs at
     # most one extra computation of the same version, never a wrong answer.
-    cache.delete(keys.quiz_results_lease(quiz_id, version))
+    cache.delete(keys.quiz_results_lease(quiz_id, version, generation))
 
 
 def wait_for_lease_holder() -> None:

@@ -37,6 +37,7 @@ _submission_rescue = LuaScript(_LUA / "submission_rescue.lua")
 # behind a 10,000-job backlog a pass cost 23.6 ms of Redis time, as 100 scripts of ~0.24 ms
 # each, vs 7.6 ms with the queue empty (bench/reconciler.py, quiet machine); a pass runs every 15 s.
 RESCUE_BATCH = 100
+SUSPENDED_REASON = "The account is suspended; its queued submissions are not scored."
 
 
 class ScoringError(Exception):
@@ -80,12 +81,13 @@ def submission_score(
         keys.submission(submission_id), keys.user_best(user_id), account_keys.user_profile(user_id),
         *boards, keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id),
         *(ref for ref, _ in refs), board_keys.tie_sequence(), keys.submissions_queued(),
-        *events.score_events_keys(user_id), *outbox_keys,
+        account_keys.user_parked(user_id), *events.score_events_keys(user_id), *outbox_keys,
     ]
     args = [
         user_id, quiz_id, int(now.timestamp()), iso(now), encoding.TIE_MAX, "",
         board_keys.board_expires_at("day", now), board_keys.board_expires_at("week", now),
-        *(field for _, field in refs), submission_id, *events.score_events_limits(), *outbox_args,
+        *(field for _, field in refs), submission_id, *events.score_events_limits(), SUSPENDED_REASON,
+        *outbox_args,
     ]
     if replicas_required():
         # Announce only what the replicas hold. Short of them this raises a transient error and

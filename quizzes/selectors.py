@@ -83,16 +83,17 @@ class ResultsBasis:
     version: int
     max_score: int
     question_count: int
+    generation: int = 0  # the quiz's results_gen: erasures move it (quizzes/user_records.py)
 
 
 def quiz_results_basis(*, quiz_id: str) -> ResultsBasis | None:
     """Return what the results of the quiz's current version depend on, or None (one round trip)."""
-    version, max_score, question_count = redis_client().hmget(
-        keys.quiz(quiz_id), ("version", "max_score", "question_count")
+    version, max_score, question_count, generation = redis_client().hmget(
+        keys.quiz(quiz_id), ("version", "max_score", "question_count", "results_gen")
     )
     if version is None:
         return None
-    return ResultsBasis(int(version), int(max_score), int(question_count))
+    return ResultsBasis(int(version), int(max_score), int(question_count), int(generation or 0))
 
 
 def results_compute(*, quiz_id: str, version: int, max_score: int, question_count: int) -> dict:

@@ -173,11 +173,12 @@ def submission_create(
     job = {"submission_id": submission_id, "quiz_id": quiz_id, "user_id": user_id}
     archive = "1" if settings.ARCHIVE_ENABLED else "0"
     if settings.SUBMISSIONS_VIA_OUTBOX:
-        script_keys += [outbox_stream(), keys.submissions_queued()]
+        script_keys += [outbox_stream(), keys.submissions_queued(), keys.user_submissions(user_id)]
         mode_args = ["outbox", settings.OUTBOX_MAXLEN, archive]
     else:
         script_keys += [rq_keys.rq_job(submission_id), rq_keys.rq_queue(settings.SCORE_QUEUE), rq_keys.rq_queues(),
-                        keys.submissions_queued(), *([outbox_stream()] if archive == "1" else [])]
+                        keys.submissions_queued(), keys.user_submissions(user_id),
+                        *([outbox_stream()] if archive == "1" else [])]
         mode_args = ["rq", settings.OUTBOX_MAXLEN, archive, *score_job_fields(**job)]
     if idempotency_key is not None:
         script_keys.append(keys.idempotency(user_id, idempotency_key))

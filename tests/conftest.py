@@ -13,19 +13,25 @@ def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+def store_reset(client) -> None:
+    """Empty the test Redis as a deliberate, acknowledged reset (what `data_reset` does).
+
+    So a server kept running across tests (tests/security) does not take the emptied store for a
+    lost one; and this process starts with no memory of any epoch, as a new process would.
+    """
+    from config.redis.epoch import epoch_forget, epoch_write
+
+    client.flushall()
+    epoch_write(by="data_reset", client=client)
+    epoch_forget()
+
+
 @pytest.fixture(autouse=True)
 def redis(settings):
     """The test Redis, empty at the start of every test."""
-    from config.redis.epoch import epoch_forget, epoch_write
-
     reset_clients()
     client = redis_client()
-    client.flushall()
-    # A deliberate reset, acknowledged (as `data_reset` does), so that a server kept running
-    # across tests (tests/security) does not take the emptied store for a lost one; and this
-    # process starts with no memory of any epoch, as a new process would.
-    epoch_write(by="data_reset", client=client)
-    epoch_forget()
+    store_reset(client)
     yield client
     reset_clients()
 

@@ -7,7 +7,21 @@
 -- ARGV[1] session id  ARGV[2] user id
 -- ARGV[3] idle timeout (s)  ARGV[4] absolute lifetime (s)  ARGV[5] now in ms ("" = Redis TIME)
 -- ARGV[6] the profile field of the global-board tie (leaderboard.keys.BOARD_TIE_FIELD)
--- Returns {created_ms, absolute_expiry_ms}.
+-- KEYS[6] the user's password key   ARGV[7] the password hash the login checked ("" = no check)
+-- Returns {created_ms, absolute_expiry_ms}; {0, why} when no session may open: "gone" (no
+-- profile: erased, or an erasure is under way), "banned", or "changed" (the password changed
+-- since the login checked it). So a login racing an erasure, a ban or a password change never
+-- leaves a live session: whichever runs second sees the other.
+local profile = redis.call('HMGET', KEYS[4], 'id', 'banned', 'erasing')
+if not profile[1] or profile[3] then
+  return {0, 'gone'}
+end
+if profile[2] then
+  return {0, 'banned'}
+end
+if ARGV[7] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[7] then
+  return {0, 'changed'}
+end
 local now = tonumber(ARGV[5])
 if not now then
   local t = redis.call('TIME')

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Callable
 
@@ -59,11 +58,7 @@ def archive_batch(reader: OutboxReader, *, count: int, block_ms: int | None, tab
     entries = reader.read(count=count, block_ms=block_ms)
     if not entries:
         return 0
-    by_type: dict[str, list[dict]] = defaultdict(list)
-    for entry in entries:
-        by_type[entry.type].append(entry.data)
-    # In the table's order (registration order), so an app can have one type land before another.
-    known = [(handler, by_type[kind]) for kind, handler in table.items() if kind in by_type]
+    known = _runs(entries, table)
     with transaction.atomic():
         connection.ensure_connection()
         # The driver's own cursor: server-side binding. Django's binds on the client, and
@@ -78,6 +73,26 @@ def archive_batch(reader: OutboxReader, *, count: int, block_ms: int | None, tab
     reader.ack([entry.id for entry in entries], pipe)  # types of other readers are theirs to act on
     pipe.execute()
     return len(entries)
+
+
+def _runs(entries: list, table: dict[str, Handler]) -> list[tuple[Handler, list[dict]]]:
+    """The batch as runs of consecutive entries of one known type, in stream order.
+
+    Stream order is what makes a batch mean what its entries meant one by one: a submission's
+    `submission.queued` comes before its `submission.scored`, and a user's late scored entry
+    before the `user.erased` that must delete it. Each run is still one set-based write.
+    """
+    runs: list[tuple[Handler, list[dict]]] = []
+    last = None
+    for entry in entries:
+        handler = table.get(entry.type)
+        if handler is None:
+            continue  # another reader's type
+        if last != entry.type:
+            runs.append((handler, []))
+            last = entry.type
+        runs[-1][1].append(entry.data)
+    return runs
 
 
 def archive_drain(*, count: int | None = None) -> int:

@@ -23,35 +23,55 @@
 -- Event JSON is a complete object without "event_id"; the id is spliced in for the live copy.
 -- Returns a flat list of {stream tag, event id, previous id in that stream, live JSON} per event
 -- recorded, in order; tags: "processed", "entered.user", "entered.board", "top".
+local function events_record(recorded, tag, stream, maxlen, body)
+  local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+  local after = '0-0'
+  if newest[1] then
+    after = newest[1][1]
+  end
+  local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'body', body)
+  local live = string.sub(body, 1, -2) .. ',"event_id":"' .. id .. '"}'
+  for _, value in ipairs({tag, id, after, live}) do
+    recorded[#recorded + 1] = value
+  end
+end
+
+local function events_top_body(ek, top_n)
+  local rows = redis.call('ZREVRANGE', ek[3], 0, top_n - 1, 'WITHSCORES')
+  if #rows == 0 then
+    return '{"type":"leaderboard.top10_changed","entries":[]}'
+  end
+  local ids = {}
+  for i = 1, #rows, 2 do
+    ids[#ids + 1] = string.match(rows[i], ':(.*)$')
+  end
+  local names = redis.call('HMGET', ek[4], unpack(ids))
+  local entries = {}
+  for i = 1, #ids do
+    entries[i] = {rank = i, user_id = ids[i], username = names[i] or cjson.null, score = tonumber(rows[2 * i])}
+  end
+  return cjson.encode({type = 'leaderboard.top10_changed', entries = entries})
+end
+
+-- top_changed_record(ek, limits, recorded): record a top10_changed event when the top N as
+-- shown differs from the last one recorded (a user left or came back: a ban, a hidden profile,
+-- an erasure, a disqualification). Appends to `recorded` (same flat shape) and returns it.
+local function top_changed_record(ek, limits, recorded)
+  local body = events_top_body(ek, tonumber(limits[4]))
+  if body ~= redis.call('GET', ek[5]) then
+    redis.call('SET', ek[5], body)
+    events_record(recorded, 'top', ek[1], limits[1], body)
+  end
+  return recorded
+end
+
 local function score_events_record(ek, limits, e)
   local recorded = {}
   local function record(tag, stream, maxlen, body)
-    local newest = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
-    local after = '0-0'
-    if newest[1] then
-      after = newest[1][1]
-    end
-    local id = redis.call('XADD', stream, 'MAXLEN', '~', maxlen, '*', 'body', body)
-    local live = string.sub(body, 1, -2) .. ',"event_id":"' .. id .. '"}'
-    for _, value in ipairs({tag, id, after, live}) do
-      recorded[#recorded + 1] = value
-    end
+    events_record(recorded, tag, stream, maxlen, body)
   end
   local function top_body(top_n)
-    local rows = redis.call('ZREVRANGE', ek[3], 0, top_n - 1, 'WITHSCORES')
-    if #rows == 0 then
-      return '{"type":"leaderboard.top10_changed","entries":[]}'
-    end
-    local ids = {}
-    for i = 1, #rows, 2 do
-      ids[#ids + 1] = string.match(rows[i], ':(.*)$')
-    end
-    local names = redis.call('HMGET', ek[4], unpack(ids))
-    local entries = {}
-    for i = 1, #ids do
-      entries[i] = {rank = i, user_id = ids[i], username = names[i] or cjson.null, score = tonumber(rows[2 * i])}
-    end
-    return cjson.encode({type = 'leaderboard.top10_changed', entries = entries})
+    return events_top_body(ek, top_n)
   end
   -- Whole numbers as JSON without Lua's %.14g rounding.
   local function int(n)

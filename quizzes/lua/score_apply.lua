@@ -14,19 +14,23 @@
 -- ARGV[5] encoding TIE_MAX   ARGV[6] (unused)
 -- ARGV[7] day board EXPIREAT   ARGV[8] week board EXPIREAT
 -- ARGV[9] ARGV[10] ARGV[11] the tie's field in KEYS[10], KEYS[11], KEYS[12]   ARGV[12] submission id
--- KEYS[15..19], ARGV[13..16] the events' keys and limits (leaderboard.events.score_events_keys
+-- KEYS[15] the user's parked board entries (accounts/keys.py user_parked): where a hidden
+-- user's points go instead of the boards, as "<points> <tie> <EXPIREAT or ->" per board key
+-- KEYS[16..20], ARGV[13..16] the events' keys and limits (leaderboard.events.score_events_keys
 -- and score_events_limits): the run that applies the score records its events in the same step,
 -- with score_events_record from leaderboard/lua/score_events.lua (loaded before this script)
--- KEYS[20], ARGV[17] (only with the archive on) outbox stream and its cap: a `submission.scored`
+-- ARGV[17] the failure reason for a banned user's submission
+-- KEYS[21], ARGV[18] (only with the archive on) outbox stream and its cap: a `submission.scored`
 -- entry carries the processed record, the gain, its tie seq and the user's counters after it
 -- Returns {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
 -- username, <the recorded events, flat: tag, event id, previous id, live JSON per event>}
 -- (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
--- {"failed"} when it was marked failed; {"missing"} (no submission or profile); {"mismatch"}
+-- {"failed"} when it was marked failed (or is now: its user is banned, so it is never scored); {"missing"} (no submission or profile); {"mismatch"}
 -- (another user's or another quiz's submission); {"no_key", version} when that version's
 -- answer key is gone; {"shape", version} when the answers do not fit that answer key.
 local s = redis.call('HMGET', KEYS[1], 'user_id', 'quiz_id', 'quiz_version', 'status', 'answers')
-local username = redis.call('HGET', KEYS[3], 'username')
+local p = redis.call('HMGET', KEYS[3], 'username', 'banned', 'hidden', 'erasing')
+local username = p[1]
 if not s[1] or not username then
   return {'missing'}
 end
@@ -41,6 +45,24 @@ elseif s[4] ~= 'queued' then
 end
 
 local version = s[3]
+-- Release this version's answer key pin; drop the key once unused and no longer current.
+local function release_pin()
+  if redis.call('HINCRBY', KEYS[9], version, -1) <= 0 then
+    redis.call('HDEL', KEYS[9], version)
+    if redis.call('HGET', KEYS[7], 'version') ~= version then
+      redis.call('HDEL', KEYS[8], version)
+    end
+  end
+end
+-- A banned user's submission is never scored (nor one of a user being erased): it fails in the
+-- step that would have scored it, so a ban racing this job leaves nothing on any board
+-- whichever runs first.
+if p[2] or p[4] then
+  redis.call('HSET', KEYS[1], 'status', 'failed', 'reason', ARGV[17], 'processed_at', ARGV[4])
+  redis.call('ZREM', KEYS[14], ARGV[12])
+  release_pin()
+  return {'failed'}
+end
 local stored = redis.call('HGET', KEYS[8], version)
 if not stored then
   return {'no_key', version}
@@ -102,10 +124,29 @@ local function set_points(board, tie, points_of)
   redis.call('HSET', refs[board][1], refs[board][2], tie)
 end
 
-local before_member = member_on(KEYS[4])
-local rank_before = before_member and redis.call('ZREVRANK', KEYS[4], before_member)
+-- A hidden user's points move in their parked entries, never onto a board (accounts/records.py).
+local expiry = {[KEYS[4]] = '-', [KEYS[5]] = ARGV[7], [KEYS[6]] = ARGV[8]}
+local function park_points(board, tie, points_of)
+  local entry = redis.call('HGET', KEYS[15], board)
+  local old = entry and tonumber(string.match(entry, '^(%S+)')) or 0
+  redis.call('HSET', KEYS[15], board, string.format('%.0f', points_of(old)) .. ' ' .. tie .. ' ' .. expiry[board])
+end
+if p[3] then
+  set_points = function(board, tie, points_of)
+    park_points(board, tie, points_of)
+  end
+end
+
+local before_member = not p[3] and member_on(KEYS[4])
+local rank_before = before_member and redis.call('ZREVRANK', KEYS[4], before_member) or nil
 local rank_after, changed, seq = rank_before, false, 0
-if gain > 0 then  -- no gain, no board changes: rank and top 10 stay as they are
+if gain > 0 and p[3] then
+  seq = redis.call('INCR', KEYS[13])
+  local tie = tie_of(seq, tonumber(ARGV[5]))
+  set_points(KEYS[4], tie, function(_) return total end)
+  set_points(KEYS[5], tie, function(points) return points + gain end)
+  set_points(KEYS[6], tie, function(points) return points + gain end)
+elseif gain > 0 then  -- no gain, no board changes: rank and top 10 stay as they are
   local top_before = redis.call('ZREVRANGE', KEYS[4], 0, 9)
   seq = redis.call('INCR', KEYS[13])
   local tie = tie_of(seq, tonumber(ARGV[5]))
@@ -128,17 +169,11 @@ if gain > 0 then  -- no gain, no board changes: rank and top 10 stay as they are
 end
 
 redis.call('HSET', KEYS[1], 'status', 'processed', 'score', score, 'max_score', max_score,
-  'correct', correct, 'correct_mask', table.concat(mask, ','), 'processed_at', ARGV[4])
+  'correct', correct, 'correct_mask', table.concat(mask, ','), 'processed_at', ARGV[4], 'gain', gain)
 redis.call('ZREM', KEYS[14], ARGV[12])
 
--- Release this version's answer key pin; drop the key once unused and no longer current.
-if redis.call('HINCRBY', KEYS[9], version, -1) <= 0 then
-  redis.call('HDEL', KEYS[9], version)
-  if redis.call('HGET', KEYS[7], 'version') ~= version then
-    redis.call('HDEL', KEYS[8], version)
-  end
-end
-if KEYS[20] then
+release_pin()
+if KEYS[21] then
   local c = redis.call('HMGET', KEYS[1], 'created_at', 'created_ms')
   local solved = redis.call('HGET', KEYS[3], 'quizzes_solved')
   local data = cjson.encode({id = redis.call('HGET', KEYS[1], 'id'), user_id = uid, quiz_id = ARGV[2],
@@ -147,13 +182,13 @@ if KEYS[20] then
     created_ms = c[2], processed_at = ARGV[4], scored_at = tonumber(ARGV[3]), gain = gain, seq = string.format('%.0f', seq),
     best = math.max(score, tonumber(best or '0')), total_score = total,
     quizzes_solved = tonumber(solved)})
-  redis.call('XADD', KEYS[20], 'MAXLEN', '~', ARGV[17], '*', 'type', 'submission.scored', 'data', data)
+  redis.call('XADD', KEYS[21], 'MAXLEN', '~', ARGV[18], '*', 'type', 'submission.scored', 'data', data)
 end
 rank_before = rank_before and rank_before + 1 or nil
 rank_after = rank_after and rank_after + 1 or nil
 local reply = {'applied', score, max_score, total, rank_before or '', rank_after or '', changed and 1 or 0, username}
 local events = score_events_record(
-  {KEYS[15], KEYS[16], KEYS[17], KEYS[18], KEYS[19]}, {ARGV[13], ARGV[14], ARGV[15], ARGV[16]},
+  {KEYS[16], KEYS[17], KEYS[18], KEYS[19], KEYS[20]}, {ARGV[13], ARGV[14], ARGV[15], ARGV[16]},
   {submission_id = ARGV[12], user_id = uid, username = username, score = score, total = total,
    rank_before = rank_before, rank_after = rank_after, top_changed = changed})
 for _, value in ipairs(events) do

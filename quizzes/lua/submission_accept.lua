@@ -7,8 +7,10 @@
 -- KEYS[4] quiz pending hash
 -- "rq" mode:     KEYS[5] rq job hash   KEYS[6] rq queue list   KEYS[7] rq:queues set
 --                KEYS[8] queued-submissions index zset (read by the reconciler)
---                KEYS[9] (only when ARGV[14] is "1") outbox stream
+--                KEYS[9] the user's submissions index zset
+--                KEYS[10] (only when ARGV[14] is "1") outbox stream
 -- "outbox" mode: KEYS[5] outbox stream   KEYS[6] queued-submissions index zset
+--                KEYS[7] the user's submissions index zset
 -- KEYS[next] (only with an Idempotency-Key) idempotency string
 -- KEYS[last] (only when ARGV[10] is not "") the caller's rate-limit key for submissions
 -- ARGV[1] submission id (also the job id)   ARGV[2] user id   ARGV[3] quiz id
@@ -31,8 +33,9 @@ end
 local outbox = ARGV[12] == 'outbox'
 local archive = ARGV[14] == '1'
 local queued_index = outbox and 6 or 8
-local stream = outbox and KEYS[5] or (archive and KEYS[9] or nil)
-local last_fixed = (not outbox and archive) and 9 or queued_index
+local user_index = queued_index + 1
+local stream = outbox and KEYS[5] or (archive and KEYS[10] or nil)
+local last_fixed = (not outbox and archive) and 10 or user_index
 local idem = nil
 if #KEYS - (limiter and 1 or 0) > last_fixed then
   idem = KEYS[last_fixed + 1]
@@ -99,6 +102,7 @@ redis.call('HSET', KEYS[2], 'id', ARGV[1], 'user_id', ARGV[2], 'quiz_id', ARGV[3
   'created_at', ARGV[5], 'created_ms', ARGV[6])
 redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
 redis.call('ZADD', KEYS[queued_index], ARGV[6], ARGV[1])
+redis.call('ZADD', KEYS[user_index], ARGV[6], ARGV[1])
 -- Pins this version's answer key until the submission is scored (see quiz_update.lua).
 redis.call('HINCRBY', KEYS[4], version, 1)
 if idem then

@@ -23,7 +23,8 @@ def test_register_login_me(api, auth_client):
 
     me = auth_client(body["token"]).get("/api/v1/me")
     assert me.status_code == 200
-    assert me.json() == {"id": user["id"], "username": "Alice", "total_score": 0, "quizzes_solved": 0, "rank": None}
+    assert me.json() == {"id": user["id"], "username": "Alice", "total_score": 0, "quizzes_solved": 0, "rank": None,
+                         "public": True}
 
 
 def test_profile_is_a_hash_with_counters(redis, make_user):

@@ -180,3 +180,35 @@ def test_the_api_root_links_lead_to_the_quizzes_and_the_leaderboard(site, browse
     # Its breadcrumb leads back to the root.
     browser.find_element(By.CSS_SELECTOR, ".breadcrumb a").click()
     wait_for(browser, lambda d: d.current_url.endswith("/api/v1/"), "the root from the breadcrumb")
+
+
+def test_an_admin_bans_and_unbans_and_a_person_hides_and_exports_in_the_browser(site, browser):
+    """Issue 23's actions are on the browsable API with forms that work."""
+    admin = site.register("teacher", admin=True)
+    alice = site.register("alice")
+    browser_login(browser, site, admin, next_path=f"/api/v1/users/{alice['id']}/ban")
+    wait_for(browser, lambda d: d.current_url.endswith("/ban"), "the ban page")
+    _raw_request(browser, "POST", {"reason": "spam"})
+    banned = wait_for(browser, lambda d: "200" in d.find_element(By.CSS_SELECTOR, ".response-info").text
+                      and _response_json(d), "the ban's 200")
+    shot(browser, "20-banned")
+    assert banned["banned"] is True and banned["reason"] == "spam"
+    browser.get(f"{site.url}/api/v1/users/{alice['id']}/unban")
+    _raw_request(browser, "POST", {"reason": "appeal"})
+    wait_for(browser, lambda d: _response_json(d) == {"id": alice["id"], "banned": False}, "the unban")
+    browser.get(f"{site.url}/api/v1/admin/audit")
+    entries = wait_for(browser, lambda d: _response_json(d)["entries"], "the audit log")
+    assert [e["action"] for e in entries] == ["user.unban", "user.ban"]
+    shot(browser, "21-audit")
+
+    browser.get(f"{site.url}/api-auth/logout/")
+    alice = {**alice, "token": site.http.post("/api/v1/auth/login", json={
+        "username": "alice", "password": alice["password"]}).json()["token"]}
+    browser_login(browser, site, alice, next_path="/api/v1/me")
+    wait_for(browser, lambda d: _response_json(d)["public"] is True, "my profile")
+    _raw_request(browser, "PATCH", {"public": False})
+    wait_for(browser, lambda d: _response_json(d)["public"] is False, "the hidden profile")
+    shot(browser, "22-hidden")
+    browser.get(f"{site.url}/api/v1/me/export")
+    export = wait_for(browser, lambda d: _response_json(d)["profile"], "the export")
+    assert export["username"] == "alice"

@@ -213,6 +213,50 @@ def test_logout_closes_that_sessions_sockets_with_4401(run, alice, make_user, ti
     run(scenario)
 
 
+def test_a_password_change_closes_the_other_sessions_sockets_with_4401(run, alice, ticket, auth_client, api):
+    second = api.post("/api/v1/auth/login", {"username": "alice", "password": alice["password"]},
+                      format="json").json()["token"]
+
+    async def scenario():
+        mine = await _open(f"/ws/me/?ticket={ticket(alice)}")
+        other = await _open(f"/ws/leaderboard/?ticket={ticket({**alice, 'token': second})}")
+        await mine.receive_json_from(timeout=TIMEOUT)
+        await other.receive_json_from(timeout=TIMEOUT)
+        resp = await sync_to_async(auth_client(alice["token"]).post)(
+            "/api/v1/auth/password", {"current_password": alice["password"], "new_password": "new-secret-22"},
+            format="json")
+        assert resp.status_code == 204
+        assert await _closed_with(other) == 4401
+        assert await mine.receive_nothing(timeout=0.3)  # the changing session's socket stays open
+        await mine.disconnect()
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("ending", ["ban", "erasure"])
+def test_a_ban_or_an_erasure_closes_every_socket_of_the_user_with_4401(run, alice, ticket, auth_client, api, ending):
+    account_services.user_create(username="admin", password="correct-horse-1", role="admin")
+    admin = auth_client(api.post("/api/v1/auth/login", {"username": "admin", "password": "correct-horse-1"},
+                                 format="json").json()["token"])
+
+    async def scenario():
+        me = await _open(f"/ws/me/?ticket={ticket(alice)}")
+        board = await _open(f"/ws/leaderboard/?ticket={ticket(alice)}")
+        await me.receive_json_from(timeout=TIMEOUT)
+        await board.receive_json_from(timeout=TIMEOUT)
+        if ending == "ban":
+            resp = await sync_to_async(admin.post)(f"/api/v1/users/{alice['id']}/ban", {"reason": "x"}, format="json")
+            assert resp.status_code == 200
+        else:
+            resp = await sync_to_async(auth_client(alice["token"]).delete)(
+                "/api/v1/me", {"password": alice["password"]}, format="json")
+            assert resp.status_code == 204
+        assert await _closed_with(me) == 4401
+        assert await _closed_with(board) == 4401
+
+    run(scenario)
+
+
 def test_idle_session_expiry_closes_the_socket(run, settings, alice, ticket, redis):
     settings.WS_SESSION_CHECK_SECONDS = 0.05
 

@@ -64,7 +64,8 @@ def test_queue_stats_list_live_cron_schedulers_and_their_jobs(auth_client):
     (live,) = resp.json()["cron_schedulers"]
     assert live["name"] == scheduler.name
     jobs = {job["name"]: job for job in live["jobs"]}
-    assert set(jobs) == {"inactive-users-cleanup", "submissions-reconcile"}
+    assert set(jobs) == {"inactive-users-cleanup", "submissions-reconcile", "erasures-resume"}
+    assert jobs["erasures-resume"]["interval"] == settings.ERASURE_RESUME_AFTER_SECONDS
     job = jobs["inactive-users-cleanup"]
     assert job["cron"] == "17 * * * *"
     assert job["next_enqueue_time"].endswith("Z")

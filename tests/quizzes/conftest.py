@@ -77,3 +77,16 @@ def run_worker():
         return worker.work(burst=True, logging_level="WARNING")
 
     return _run
+
+
+@pytest.fixture
+def live_worker(redis):
+    """One real worker process (the Procfile's class) on the score queue, for races in a loop."""
+    from tests.faults.processes import WorkerProcess, wait_until
+
+    worker = WorkerProcess(queues=(django_settings.SCORE_QUEUE,)).start()
+    try:
+        wait_until(lambda: redis.exists(worker.key), timeout=60, what="the worker to register")
+        yield worker
+    finally:
+        worker.stop()

@@ -122,7 +122,7 @@ def test_public_profiles_show_no_private_fields(player):
     alice, _ = player("alice")
     _, bob = player("bob")
     profile = bob.get(f"/api/v1/users/{alice['id']}").json()
-    assert set(profile) == {"id", "username", "total_score", "quizzes_solved", "rank"}
+    assert set(profile) == {"id", "username", "total_score", "quizzes_solved", "rank", "public"}  # API.md's profile
 
 
 def test_a_websocket_ticket_is_single_use_and_dies_with_its_session(player):

@@ -56,6 +56,11 @@ def test_the_leaderboard_and_profiles_have_no_write_methods(player):
     for path in ("/api/v1/leaderboard", "/api/v1/leaderboard/me", "/api/v1/me", f"/api/v1/users/{alice['id']}"):
         for method in ("post", "put", "patch", "delete"):
             resp = getattr(client, method)(path, {"score": 10_000, "rank": 1}, format="json")
+            if path == "/api/v1/me" and method in ("patch", "delete"):
+                # API.md: PATCH /me takes only {public}, DELETE /me only {password} (issue 23).
+                assert resp.status_code == 400, (method, path)
+                assert resp.json()["error"]["code"] == "invalid"
+                continue
             assert resp.status_code == 405, (method, path)
             assert resp.json()["error"]["code"] == "method_not_allowed"
     assert client.get("/api/v1/me").json()["total_score"] == 0
