@@ -167,10 +167,15 @@ def _attempt(uid: str, quiz: dict, skill: float, at: datetime, rng: random.Rando
 
 
 def _drop_score_job(job_id: str) -> None:
-    """Remove the score job the accept script enqueued: the submission is already scored."""
+    """Remove the score job the accept script enqueued, if no worker took it: the submission is scored.
+
+    With `make run` up, a worker may have taken the job already; it finds the score applied and
+    does nothing, so that job is left to it (deleting a job a worker holds fails in RQ).
+    """
     if settings.SUBMISSIONS_VIA_OUTBOX:
         return  # the relay enqueues it later; the worker then finds the score applied and does nothing
     queue = django_rq.get_queue(settings.SCORE_QUEUE)
-    job = queue.fetch_job(job_id)
-    if job is not None:
-        job.delete()
+    if queue.connection.lrem(queue.key, 1, job_id):  # atomic: still waiting, so no worker has it
+        job = queue.fetch_job(job_id)
+        if job is not None:
+            job.delete(remove_from_queue=False)
