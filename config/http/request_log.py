@@ -37,19 +37,30 @@ def log_line(method: str, path: str, status: int, started: float, user_id: str |
     logger.info("%s %s %s %.2fms user=%s", method, path, status, duration_ms, user_id or "-", extra=fields)
 
 
-class RequestLogMiddleware:
-    """Log every request once, sync or async, including ones that end in an exception."""
+class TimedRequestMiddleware:
+    """Time every request, sync or async, including ones that end in an exception; `done` gets its outcome.
+
+    The base of the request log and the request metrics (config/metrics/http.py): each sees the
+    status the client got and the duration of the whole stack inside it.
+    """
 
     sync_capable = True
     async_capable = True
 
     def __init__(self, get_response: Callable) -> None:
-        if not settings.LOG_REQUESTS:
+        if not self.enabled():
             raise MiddlewareNotUsed
         self.get_response = get_response
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+
+    @staticmethod
+    def enabled() -> bool:
+        return True
+
+    def done(self, request: HttpRequest, status: int, started: float) -> None:
+        raise NotImplementedError
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         if self.is_async:
@@ -60,7 +71,7 @@ class RequestLogMiddleware:
             status = response.status_code
             return response
         finally:
-            log_request(request, status, started)
+            self.done(request, status, started)
 
     async def _acall(self, request: HttpRequest) -> HttpResponse:
         started, status = time.perf_counter(), 500
@@ -69,4 +80,15 @@ class RequestLogMiddleware:
             status = response.status_code
             return response
         finally:
-            log_request(request, status, started)
+            self.done(request, status, started)
+
+
+class RequestLogMiddleware(TimedRequestMiddleware):
+    """Log every request once, sync or async, including ones that end in an exception."""
+
+    @staticmethod
+    def enabled() -> bool:
+        return settings.LOG_REQUESTS
+
+    def done(self, request: HttpRequest, status: int, started: float) -> None:
+        log_request(request, status, started)

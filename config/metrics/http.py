@@ -16,15 +16,13 @@ import time
 from bisect import bisect_left
 from collections import defaultdict, deque
 from functools import lru_cache
-from typing import Awaitable, Callable
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
-from django.core.exceptions import MiddlewareNotUsed
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import ResolverMatch
 
 from config import metrics
+from config.http.request_log import TimedRequestMiddleware
 
 # prometheus_client's Histogram internals (`_sum`, `_buckets`, `_upper_bounds`), as in 0.26.
 PATCHES = {"prometheus-client": ">=0.26,<0.27"}
@@ -139,41 +137,13 @@ observe = SERIES.observe  # (route, method, status, seconds): also called by con
 flush = SERIES.flush
 
 
-class RequestMetricsMiddleware:
+class RequestMetricsMiddleware(TimedRequestMiddleware):
     """Count and time every request Django answers, by route template, method and status."""
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable) -> None:
-        if not metrics.ENABLED:
-            raise MiddlewareNotUsed
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
-        if self.is_async:
-            return self._acall(request)
-        started, status = time.perf_counter(), 500
-        try:
-            response = self.get_response(request)
-            status = response.status_code
-            return response
-        finally:
-            self._done(request, status, started)
-
-    async def _acall(self, request: HttpRequest) -> HttpResponse:
-        started, status = time.perf_counter(), 500
-        try:
-            response = await self.get_response(request)
-            status = response.status_code
-            return response
-        finally:
-            self._done(request, status, started)
-
     @staticmethod
-    def _done(request: HttpRequest, status: int, started: float) -> None:
+    def enabled() -> bool:
+        return metrics.ENABLED
+
+    def done(self, request: HttpRequest, status: int, started: float) -> None:
         route = route_label(getattr(request, "resolver_match", None), request.path_info)
         observe(route, request.method, status, time.perf_counter() - started)
