@@ -283,3 +283,15 @@ def test_anonymous_reads_are_401_and_writes_405(quiz, api, player):
     assert resp.status_code == 401 and "error" in resp.json()
     _, client = player()
     assert client.post(f"/api/v1/quizzes/{quiz['id']}/leaderboard", {}, format="json").status_code == 405
+
+
+def test_the_browsable_api_shows_the_quiz_boards(quiz, player, run_worker):
+    alice, a = player("alice")
+    _scored(run_worker, quiz["id"], (a, RIGHT))
+    detail = a.get(f"/api/v1/quizzes/{quiz['id']}", HTTP_ACCEPT="text/html").content.decode()
+    assert f"/api/v1/quizzes/{quiz['id']}/leaderboard/" in detail or f"/api/v1/quizzes/{quiz['id']}/leaderboard" in detail
+    assert "Quiz leaderboard" in detail and "My rank on the quiz" in detail  # the extra actions menu
+    for path in ("leaderboard", "leaderboard/me"):
+        page = a.get(f"/api/v1/quizzes/{quiz['id']}/{path}", HTTP_ACCEPT="text/html")
+        assert page.status_code == 200 and page["Content-Type"].startswith("text/html"), path
+        assert alice["id"] in page.content.decode()
