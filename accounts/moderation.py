@@ -82,6 +82,9 @@ def boards_return(*, user_id: str, flag: str, clear: list[str], now: int | None 
     other = HIDDEN if flag == BANNED else BANNED
     for _ in range(RETURN_ATTEMPTS):
         boards = sorted(client.hkeys(keys.user_parked(user_id)))
+        if gone := records.boards_gone(boards):  # a deleted quiz's board: its parked entry just goes
+            client.hdel(keys.user_parked(user_id), *gone)
+            boards = [board for board in boards if board not in gone]
         arg = {
             "uid": user_id, "clear": [flag, *clear], "other": other,
             "ties": [lb_keys.board_tie_ref(board, user_id)[1] for board in boards],

@@ -15,6 +15,8 @@ A kind says:
 - `boards_of(user_ids, now)`: the same, for board kinds whose boards depend on the user (the
   per-quiz boards a user stands on), for a batch of users at once (one pipelined read): one
   list per user, in order;
+- `gone(board_keys)`: of these board keys, those gone for good (a deleted quiz's board): a
+  return drops their parked entries instead of bringing the board back;
 - `export(user_id)`: for kinds a person can read, the document section it fills;
 - `on_hide(user_id)`: what else `public: false` removes (the board events that name the user).
 """
@@ -39,6 +41,7 @@ class RecordKind:
     order: int = 50  # erasers run in this order (the profile and name last)
     boards: Callable[[int], list[BoardSpan]] | None = None
     boards_of: Callable[[list[str], int], list[list[BoardSpan]]] | None = None  # per user (the quiz boards)
+    gone: Callable[[list[str]], list[str]] | None = None  # of these board keys, the ones gone for good
     ban: bool = False
     hide: bool = False
     sweep: bool = False
@@ -80,6 +83,15 @@ def user_boards(*, now: int, purpose: str, user_id: str | None = None) -> list[B
         if kind.boards_of is not None and user_id is not None:
             spans += kind.boards_of([user_id], now)[0]
     return spans
+
+
+def boards_gone(board_keys: list[str]) -> set[str]:
+    """Of these board keys, those some kind says are gone for good (never to be written again)."""
+    gone: set[str] = set()
+    for kind in record_kinds():
+        if kind.gone is not None and board_keys:
+            gone.update(kind.gone(board_keys))
+    return gone
 
 
 def users_own_boards(*, user_ids: list[str], now: int, purpose: str) -> list[list[str]]:

@@ -89,6 +89,14 @@ def quiz_board_members(quiz_id: str) -> str:
     return f"{quiz_board(quiz_id)}:members"
 
 
+def quiz_board_quiz(board_key: str) -> str | None:
+    """The quiz id of a quiz board's key, or None for any other key."""
+    head, tail = key("quiz", ""), ":board"
+    if board_key.startswith(head) and board_key.endswith(tail) and ":" not in board_key[len(head):-len(tail)]:
+        return board_key[len(head):-len(tail)] or None
+    return None
+
+
 def user_best(user_id: str) -> str:
     return key("quiz-best", user_id)
 

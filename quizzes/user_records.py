@@ -86,6 +86,17 @@ def quiz_boards_of(user_ids: list[str], now: int) -> list[list[BoardSpan]]:
     return [[(keys.quiz_board(quiz_id), None) for quiz_id in sorted(quiz_ids)] for quiz_ids in pipe.execute()]
 
 
+def quiz_boards_gone(board_keys: list[str]) -> list[str]:
+    """Of these board keys, the boards of quizzes that no longer exist (one pipelined EXISTS each)."""
+    quiz_ids = {board: quiz_id for board in board_keys if (quiz_id := keys.quiz_board_quiz(board))}
+    if not quiz_ids:
+        return []
+    pipe = redis_client().pipeline(transaction=False)
+    for quiz_id in quiz_ids.values():
+        pipe.exists(keys.quiz(quiz_id))
+    return [board for board, exists in zip(quiz_ids, pipe.execute()) if not exists]
+
+
 def best_erase(user_id: str) -> None:
     keys_delete(redis_client(), [keys.user_best(user_id)])
 
@@ -134,7 +145,7 @@ KINDS = (
     # The per-quiz boards: bans, privacy and the sweep take a user off them like every board
     # (erasure runs a ban's leave first); their parked copies are accounts' `parked` kind.
     RecordKind(name="board.quiz", owner="quizzes", documented=(), boards_of=quiz_boards_of,
-               ban=True, hide=True, sweep=True),
+               gone=quiz_boards_gone, ban=True, hide=True, sweep=True),
     RecordKind(name="submissions", owner="quizzes", erase=submissions_erase, order=20,
                documented=("qb:user:{uid}:submissions", "qb:submission:{sid}"), export=submissions_export),
     RecordKind(name="quiz-best", owner="quizzes", erase=best_erase, order=30, documented=("qb:quiz-best:{uid}",)),

@@ -295,3 +295,17 @@ def test_the_browsable_api_shows_the_quiz_boards(quiz, player, run_worker):
         page = a.get(f"/api/v1/quizzes/{quiz['id']}/{path}", HTTP_ACCEPT="text/html")
         assert page.status_code == 200 and page["Content-Type"].startswith("text/html"), path
         assert alice["id"] in page.content.decode()
+
+
+def test_a_parked_entry_of_a_deleted_quiz_never_brings_its_board_back(admin_client, quiz, player, run_worker, redis):
+    (alice, a), (bob, b) = player("alice"), player("bob")
+    _scored(run_worker, quiz["id"], (a, RIGHT), (b, LOW))
+    a.patch("/api/v1/me", {"public": False}, format="json")  # her quiz board entry is parked
+    admin_client.post(f"/api/v1/users/{bob['id']}/ban", {"reason": "x"}, format="json")
+    assert admin_client.delete(f"/api/v1/quizzes/{quiz['id']}").status_code == 204
+    a.patch("/api/v1/me", {"public": True}, format="json")
+    admin_client.post(f"/api/v1/users/{bob['id']}/unban", {}, format="json")
+    assert not redis.exists(keys.quiz_board(quiz["id"]), keys.quiz_board_members(quiz["id"]))
+    assert a.get("/api/v1/me").json()["rank"] == 1  # the other boards came back
+    for user in (alice, bob):
+        assert not redis.exists(account_keys.user_parked(user["id"]))
