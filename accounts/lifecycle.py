@@ -13,6 +13,7 @@ process (config/cron.py) and on demand by `manage.py cleanup_inactive`:
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -126,21 +127,24 @@ def users_evict(
     """
     client = redis_client()
     indexes = indexed_sessions(user_ids=user_ids)
+    # Each user's own boards (their quiz boards) follow the shared ones: one pipelined read a batch.
+    own = records.users_own_boards(user_ids=user_ids, now=int(time.time()), purpose="sweep")
     # redis-py's Script in a pipeline sends EVALSHA (after one SCRIPT EXISTS), not the source
     # once per user as config.redis.lua.LuaScript does to keep the hot path at one round trip.
     script = client.register_script(lua_source(_EVICT))
     last_seen, mode = keys.users_last_seen(), int(dry_run)
     pipe = client.pipeline(transaction=False)
-    for user_id, session_ids in zip(user_ids, indexes):
+    for user_id, session_ids, own_boards in zip(user_ids, indexes, own):
+        user_boards = [*boards, *own_boards]
         script(
             keys=[
                 last_seen,
                 keys.user_profile(user_id),
                 keys.user_sessions(user_id),
-                *(key for board in boards for key in (board, lb_keys.board_tie_ref(board, user_id)[0])),
+                *(key for board in user_boards for key in (board, lb_keys.board_tie_ref(board, user_id)[0])),
                 *(keys.session(sid) for sid in session_ids),
             ],
-            args=[user_id, cutoff, len(boards) - 1, mode, lb_keys.BOARD_TIE_FIELD, *session_ids],
+            args=[user_id, cutoff, len(user_boards) - 1, mode, lb_keys.BOARD_TIE_FIELD, *session_ids],
             client=pipe,
         )
     outcomes = pipe.execute()

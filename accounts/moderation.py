@@ -42,7 +42,7 @@ def _announce(user_id: str, recorded: list[str]) -> None:
 def boards_leave(*, user_id: str, flag: str, fields: dict[str, str], purpose: str, now: int | None = None) -> int:
     """Set `flag` (and `fields`) on the profile and take the user off `purpose`'s boards; count parked."""
     now = int(time.time()) if now is None else now
-    spans = records.user_boards(now=now, purpose=purpose)
+    spans = records.user_boards(now=now, purpose=purpose, user_id=user_id)
     boards = [board for board, _ in spans]
     arg = {
         "uid": user_id, "flag": flag, "set": [x for pair in {flag: "1", **fields}.items() for x in pair],
@@ -58,7 +58,22 @@ def boards_leave(*, user_id: str, flag: str, fields: dict[str, str], purpose: st
     if reply[0] == "missing":
         raise NotFound("User not found.")
     _announce(user_id, reply[2:])
-    return int(reply[1])
+    parked = int(reply[1])
+    # A user's own boards (quiz boards) were read before the flag was set: one the user stepped
+    # onto in between is taken off now. After the flag no score lands on a board, so one more
+    # read is the last: `again` parks those entries though the flag is already set.
+    late = [span for span in records.user_boards(now=now, purpose=purpose, user_id=user_id) if span[0] not in boards]
+    if late:
+        arg.update(ties=[lb_keys.board_tie_ref(board, user_id)[1] for board, _ in late],
+                   expires=["-" if at is None else str(at) for _, at in late], again=True)
+        reply = _leave(
+            keys=[keys.user_profile(user_id), keys.user_parked(user_id), *events.score_events_keys(user_id),
+                  *_board_keys(user_id, [board for board, _ in late])],
+            args=[json.dumps(arg)],
+        )
+        _announce(user_id, reply[2:])
+        parked += int(reply[1])
+    return parked
 
 
 def boards_return(*, user_id: str, flag: str, clear: list[str], now: int | None = None) -> int | None:
@@ -67,6 +82,9 @@ def boards_return(*, user_id: str, flag: str, clear: list[str], now: int | None 
     other = HIDDEN if flag == BANNED else BANNED
     for _ in range(RETURN_ATTEMPTS):
         boards = sorted(client.hkeys(keys.user_parked(user_id)))
+        if gone := records.boards_gone(boards):  # a deleted quiz's board: its parked entry just goes
+            client.hdel(keys.user_parked(user_id), *gone)
+            boards = [board for board in boards if board not in gone]
         arg = {
             "uid": user_id, "clear": [flag, *clear], "other": other,
             "ties": [lb_keys.board_tie_ref(board, user_id)[1] for board in boards],

@@ -12,6 +12,11 @@ A kind says:
 - `boards(now)`: for board kinds, the board keys a user may stand on at `now`, with the
   epoch second each may expire at (None: never). A ban and a hidden profile take the user off
   the boards whose kind has `ban` / `hide` set, and the sweep off those with `sweep` set;
+- `boards_of(user_ids, now)`: the same, for board kinds whose boards depend on the user (the
+  per-quiz boards a user stands on), for a batch of users at once (one pipelined read): one
+  list per user, in order;
+- `gone(board_keys)`: of these board keys, those gone for good (a deleted quiz's board): a
+  return drops their parked entries instead of bringing the board back;
 - `export(user_id)`: for kinds a person can read, the document section it fills;
 - `on_hide(user_id)`: what else `public: false` removes (the board events that name the user).
 """
@@ -35,6 +40,8 @@ class RecordKind:
     erase: Callable[[str], None] | None = None
     order: int = 50  # erasers run in this order (the profile and name last)
     boards: Callable[[int], list[BoardSpan]] | None = None
+    boards_of: Callable[[list[str], int], list[list[BoardSpan]]] | None = None  # per user (the quiz boards)
+    gone: Callable[[list[str]], list[str]] | None = None  # of these board keys, the ones gone for good
     ban: bool = False
     hide: bool = False
     sweep: bool = False
@@ -61,13 +68,40 @@ def documented_templates() -> set[str]:
     return {template for kind in _KINDS.values() for template in kind.documented}
 
 
-def user_boards(*, now: int, purpose: str) -> list[BoardSpan]:
-    """The boards a user may stand on at `now` that `purpose` ("ban", "hide", "sweep") takes them off."""
+def user_boards(*, now: int, purpose: str, user_id: str | None = None) -> list[BoardSpan]:
+    """The boards a user may stand on at `now` that `purpose` ("ban", "hide", "sweep") takes them off.
+
+    Without `user_id`, only the boards every user shares (kinds' `boards`); with it, also that
+    user's own (kinds' `boards_of`).
+    """
     spans: list[BoardSpan] = []
     for kind in record_kinds():
-        if kind.boards is not None and getattr(kind, purpose):
+        if not getattr(kind, purpose):
+            continue
+        if kind.boards is not None:
             spans += kind.boards(now)
+        if kind.boards_of is not None and user_id is not None:
+            spans += kind.boards_of([user_id], now)[0]
     return spans
+
+
+def boards_gone(board_keys: list[str]) -> set[str]:
+    """Of these board keys, those some kind says are gone for good (never to be written again)."""
+    gone: set[str] = set()
+    for kind in record_kinds():
+        if kind.gone is not None and board_keys:
+            gone.update(kind.gone(board_keys))
+    return gone
+
+
+def users_own_boards(*, user_ids: list[str], now: int, purpose: str) -> list[list[str]]:
+    """Each user's own boards (kinds' `boards_of`) that `purpose` takes them off, in order."""
+    own: list[list[str]] = [[] for _ in user_ids]
+    for kind in record_kinds():
+        if kind.boards_of is not None and getattr(kind, purpose):
+            for boards, spans in zip(own, kind.boards_of(user_ids, now)):
+                boards += [board for board, _ in spans]
+    return own
 
 
 def keys_delete(client, keys: Iterable[str]) -> int:

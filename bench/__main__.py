@@ -26,6 +26,7 @@ SECTIONS = [
     "slowclients",
     "observability",
     "people",
+    "quizboards",
 ]
 EXTERNAL = {
     "worker": "bench.worker_throughput",
@@ -35,6 +36,7 @@ EXTERNAL = {
     "archive": "bench.archive",
     "slowclients": "bench.slow_clients",
     "people": "bench.people",
+    "quizboards": "bench.quiz_boards",
 }
 
 

@@ -64,7 +64,8 @@ def plain_query(serializer_class: type[serializers.Serializer], params: dict) ->
     return out
 
 
-def _query(serializer_class: type[serializers.Serializer], request) -> dict:
+def query_validated(serializer_class: type[serializers.Serializer], request) -> dict:
+    """Validate the query string against `serializer_class` (strict: repeats and empty values are 400s)."""
     # A plain dict, not the QueryDict: DRF treats a form's empty value ("?period=") as absent
     # and would quietly use the default; here it is a 400 like any other invalid value.
     repeated = {
@@ -111,14 +112,14 @@ class LeaderboardViewSet(ViewSet):
     @extend_schema(operation_id="leaderboard_retrieve", parameters=[PageIn], responses={200: PageOut})
     def list(self, request):
         """A page of the board, best first; equal scores are ordered by who reached them first."""
-        page = selectors.leaderboard_page(**_query(PageIn, request))
+        page = selectors.leaderboard_page(**query_validated(PageIn, request))
         return Response(page)  # the selector's dict is PageOut's shape
 
     @extend_schema(parameters=[AroundIn], responses={200: AroundOut})
     @action(detail=False, methods=["get"], name="My rank")
     def me(self, request):
         """The caller's rank and score with `around` entries on each side."""
-        window = selectors.leaderboard_around(user_id=request.user.id, **_query(AroundIn, request))
+        window = selectors.leaderboard_around(user_id=request.user.id, **query_validated(AroundIn, request))
         return Response(window)  # AroundOut's shape
 
     @extend_schema(parameters=[PeriodIn], responses={200: RankOut})
@@ -126,7 +127,7 @@ class LeaderboardViewSet(ViewSet):
             name="User rank")
     def user_rank(self, request, user_id: str):
         """Any user's rank and score."""
-        found = selectors.leaderboard_rank_of(user_id=user_id, **_query(PeriodIn, request))
+        found = selectors.leaderboard_rank_of(user_id=user_id, **query_validated(PeriodIn, request))
         if found is None:
             raise NotFound("User not found.")
         return Response(found)  # RankOut's shape

@@ -54,6 +54,22 @@ def _page_call(period: str, limit: int, offset: int, at: datetime | None) -> dic
     return {"keys": [keys.board(period, at), account_keys.users_names()], "args": [offset, offset + limit - 1]}
 
 
+def board_page(*, board: str, limit: int = 10, offset: int = 0) -> dict:
+    """Return {total, entries} for one page of any board by its key (a quiz's board), best first."""
+    total, flat, _ = _board_page(keys=[board, account_keys.users_names()], args=[offset, offset + limit - 1])
+    return {"total": int(total), "entries": _entries(flat, offset)}
+
+
+def board_around(*, board: str, user_id: str, around: int = 2) -> dict:
+    """Return {rank, score, around} on any board by its key, as leaderboard_around (one round trip)."""
+    ref, field = keys.board_tie_ref(board, user_id)
+    row = _board_around(keys=[board, account_keys.users_names(), ref], args=[user_id, around, field])
+    if not row:
+        return {"rank": None, "score": 0, "around": []}
+    rank, encoded, first, flat = row
+    return {"rank": int(rank) + 1, "score": decode_points(encoded), "around": _entries(flat, int(first))}
+
+
 def leaderboard_around(
     *, user_id: str, around: int = 2, period: str = "all", at: datetime | None = None
 ) -> dict:

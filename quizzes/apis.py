@@ -4,7 +4,7 @@ from __future__ import annotations
 import functools
 
 from django.urls import get_script_prefix, reverse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import Throttled
@@ -14,9 +14,10 @@ from rest_framework.viewsets import ViewSet
 
 from config import metrics
 from config.http.exceptions import ApplicationError, NotFound
-from config.http.fields import StrictCharField, StrictIntegerField
+from config.http.fields import QueryIntegerField, StrictCharField, StrictIntegerField
 from accounts.audit import audit_record
 from accounts.permissions import IsAdmin
+from leaderboard.apis import AROUND_MAX, EntryOut, RankOut, query_validated
 from quizzes import disqualify, selectors, services
 from quizzes.permissions import IsAdminOrReadOnly
 from quizzes.results import results_fetch
@@ -153,6 +154,25 @@ class ResultsOut(serializers.Serializer):
     score_histogram = BucketOut(many=True)
     per_question = QuestionRateOut(many=True)
     top = ScorerOut(many=True)
+
+
+class QuizBoardPageIn(serializers.Serializer):
+    limit = QueryIntegerField(min_value=1, max_value=100, default=10)
+    offset = QueryIntegerField(min_value=0, max_value=10_000_000, default=0)
+
+
+class QuizBoardAroundIn(serializers.Serializer):
+    around = QueryIntegerField(min_value=0, max_value=AROUND_MAX, default=2)
+
+
+@extend_schema_serializer(many=False)
+class QuizBoardOut(serializers.Serializer):
+    total = serializers.IntegerField()
+    entries = EntryOut(many=True)
+
+
+class QuizBoardMeOut(RankOut):
+    around = EntryOut(many=True)
 
 
 class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
@@ -316,6 +336,32 @@ class QuizViewSet(RejectedAttemptsAreFree, ViewSet):
         """Aggregate results of the quiz's current version, cached (see quizzes/results.py)."""
         results = results_fetch(quiz_id=quiz_id)
         return Response(ResultsOut(results.body).data, headers={"X-Cache": results.cache})
+
+
+    # --- the per-quiz board: each user's best on the quiz (quizzes/keys.py quiz_board).
+
+    @extend_schema(operation_id="quizzes_leaderboard_retrieve", parameters=[QuizBoardPageIn],
+                   responses={200: QuizBoardOut})
+    @action(detail=True, methods=["get"], permission_classes=[IsAuthenticated], name="Quiz leaderboard")
+    def leaderboard(self, request, quiz_id: str):
+        """A page of the quiz's board: each user's best score on it; equal scores by who reached them first."""
+        page = selectors.quiz_board_page(quiz_id=quiz_id, **query_validated(QuizBoardPageIn, request))
+        if page is None:
+            raise NotFound("Quiz not found.")
+        return Response(page)  # QuizBoardOut's shape
+
+    @extend_schema(operation_id="quizzes_leaderboard_me_retrieve", parameters=[QuizBoardAroundIn],
+                   responses={200: QuizBoardMeOut})
+    @action(detail=True, methods=["get"], url_path="leaderboard/me", url_name="leaderboard-me",
+            permission_classes=[IsAuthenticated], name="My rank on the quiz")
+    def leaderboard_me(self, request, quiz_id: str):
+        """The caller's rank and best score on the quiz's board with `around` entries each side (rank null: not on it)."""
+        window = selectors.quiz_board_around(
+            quiz_id=quiz_id, user_id=request.user.id, **query_validated(QuizBoardAroundIn, request)
+        )
+        if window is None:
+            raise NotFound("Quiz not found.")
+        return Response(window)  # QuizBoardMeOut's shape
 
 
 # What quizboard_submissions_refused_total's `reason` may say: the status codes a refusal has.

@@ -11,7 +11,9 @@
 | qb:cache:1:quiz:{qid}:lease:{v}   | string | RESULTS_LEASE_SECONDS                | Django cache entry: the lease of the one reader computing version v |
 | qb:submission:{sid}                | hash   | none (the record); archive on: SUBMISSION_REDIS_SECONDS after archived | id, user_id, quiz_id, quiz_version, answers ("0,2,1"), status (queued, processed, failed, disqualified), created_at, created_ms; when processed: score, max_score, correct, correct_mask ("1,0,1"), processed_at, gain (what it added to the total and its day and week boards); when failed: reason, processed_at; when disqualified: reason, disqualified_at |
 | qb:idem:{uid}:{sha256(header)}     | string | IDEMPOTENCY_KEY_SECONDS (24 h)       | "<sha256 of quiz id + answers> <submission id>"     |
-| qb:quiz-best:{uid}                 | hash   | none                                 | quiz id -> the user's best score on it              |
+| qb:quiz-best:{uid}                 | hash   | none                                 | quiz id -> the user's best score on it (also: which quiz boards the user may stand on) |
+| qb:quiz:{qid}:board                | zset   | none (deleted with the quiz)         | "<tie>:<uid>" -> the user's best score on the quiz (leaderboard/encoding.py); the tie is taken when that best changes |
+| qb:quiz:{qid}:board:members        | hash   | none (deleted with the quiz)         | uid -> its tie on the quiz board (leaderboard.keys.board_tie_ref) |
 | qb:user:{uid}:submissions          | zset   | none (erased with the user; archive on: ids stay while their hashes expire) | submission id -> created_at (epoch ms): the user's submissions, for export and erasure |
 | qb:submissions:queued              | zset   | none; entries removed when scored    | submission id -> created_at (epoch ms), while queued: what the reconciler checks |
 | qb:submissions:rescued             | string | none (a counter)                     | submissions the reconciler has re-enqueued, ever    |
@@ -75,6 +77,24 @@ def idempotency(user_id: str, header: str) -> str:
 def idempotency_pattern(user_id: str) -> str:
     """SCAN MATCH pattern for one user's idempotency records (user ids are hex: no glob escaping)."""
     return key("idem", user_id, "*")
+
+
+def quiz_board(quiz_id: str) -> str:
+    """The quiz's own board: each user's best score on it (its tie hash is board_tie_ref's `:members`)."""
+    return key("quiz", quiz_id, "board")
+
+
+def quiz_board_members(quiz_id: str) -> str:
+    """Where each user's tie on the quiz board is kept: leaderboard.keys.board_tie_ref's companion hash."""
+    return f"{quiz_board(quiz_id)}:members"
+
+
+def quiz_board_quiz(board_key: str) -> str | None:
+    """The quiz id of a quiz board's key, or None for any other key."""
+    head, tail = key("quiz", ""), ":board"
+    if board_key.startswith(head) and board_key.endswith(tail) and ":" not in board_key[len(head):-len(tail)]:
+        return board_key[len(head):-len(tail)] or None
+    return None
 
 
 def user_best(user_id: str) -> str:

@@ -1,7 +1,7 @@
 """Restore Redis from the PostgreSQL record after a total loss (`manage.py rebuild_redis`).
 
 Quizzes with their current answer keys, then users in batches: profile, password hash, name
-indexes, best per quiz, and their global, daily and weekly board entries, each user in one
+indexes, best per quiz, and their global, daily, weekly and per-quiz board entries, each user in one
 script (quizzes/lua/player_restore.lua). Board members are built as scoring builds them
 (leaderboard/encoding.py) from the gain and the tie counter value recorded with each
 submission, and the counter is set past the highest, so ranks and their tie order come back
@@ -131,6 +131,33 @@ def _last_gain_seqs() -> dict[str, int]:
         return dict(cursor.fetchall())
 
 
+UNRECORDED_SEQ = encoding.TIE_MAX - 1  # the last tie a counter value gives; never moves the counter
+
+
+def _quiz_board_entries(user_ids: list[str]) -> dict[str, list[tuple[str, int, int, None]]]:
+    """user id -> [(quiz board key, best, seq, None)] for the live quizzes they have a best on.
+
+    The tie is the counter value of the first archived submission that scored that best (the
+    change that put it on the board). A best reached before submissions recorded one (seq 0)
+    ranks after every recorded tie of its score: the archive cannot say more.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("""
+            SELECT b.user_id, b.quiz_id, b.best, min(s.seq) FILTER (WHERE s.seq > 0)
+            FROM quizzes_quiz_best b
+            JOIN quizzes_quiz q ON q.id = b.quiz_id AND q.deleted_at IS NULL
+            LEFT JOIN quizzes_submission s ON s.user_id = b.user_id AND s.quiz_id = b.quiz_id AND s.score = b.best
+            WHERE b.user_id = ANY(%s)
+            GROUP BY b.user_id, b.quiz_id, b.best
+            ORDER BY b.user_id, b.quiz_id
+        """, [user_ids])
+        rows = cursor.fetchall()
+    entries: dict[str, list[tuple[str, int, int, None]]] = defaultdict(list)
+    for uid, qid, best, seq in rows:
+        entries[uid].append((keys.quiz_board(qid), best, seq or UNRECORDED_SEQ, None))
+    return entries
+
+
 def _period_points(now: datetime) -> dict[str, dict[str, list[int]]]:
     """user id -> {period board key: [points, last gain's seq, EXPIREAT]} for boards alive at `now`."""
     since = int((now - timedelta(days=PERIOD_LOOKBACK_DAYS)).timestamp())
@@ -157,12 +184,14 @@ def _users_restore(rows, report: Report, force: bool, periods, last_gain, now: d
         best: dict[str, dict[str, int]] = defaultdict(dict)
         for uid, qid, score in cursor.fetchall():
             best[uid][qid] = score
+    quiz_boards = _quiz_board_entries([r[0] for r in rows])
     pipe = redis_client().pipeline(transaction=False)
     for uid, username, role, created, password, total, solved in rows:
         boards: list[tuple[str, int, int, int | None]] = []  # board, points, seq, EXPIREAT
         if uid in last_gain and total > 0:
             boards.append((board_keys.board("all"), total, last_gain[uid], None))
         boards += [(board, p, seq, expires) for board, (p, seq, expires) in sorted(periods.get(uid, {}).items())]
+        boards += quiz_boards.get(uid, [])
         board_keys_args, board_args = [], []
         for board, points, seq, expires in boards:
             ties, tie_field = board_keys.board_tie_ref(board, uid)
@@ -173,7 +202,7 @@ def _users_restore(rows, report: Report, force: bool, periods, last_gain, now: d
             keys=[account_keys.user_profile(uid), account_keys.user_password(uid), account_keys.users_by_name(),
                   account_keys.users_names(), keys.user_best(uid), board_keys.tie_sequence(), *board_keys_args],
             args=["1" if force else "0", uid, username, username.lower(), total, solved, iso(created), role,
-                  password, json.dumps(best.get(uid) or {}), max((b[2] for b in boards), default=0), *board_args],
+                  password, json.dumps(best.get(uid) or {}), max((b[2] for b in boards if b[2] != UNRECORDED_SEQ), default=0), *board_args],
             client=pipe,
         )
     for (uid, *_), restored in zip(rows, pipe.execute()):

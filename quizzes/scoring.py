@@ -81,7 +81,8 @@ def submission_score(
         keys.submission(submission_id), keys.user_best(user_id), account_keys.user_profile(user_id),
         *boards, keys.quiz(quiz_id), keys.quiz_versions(quiz_id), keys.quiz_pending(quiz_id),
         *(ref for ref, _ in refs), board_keys.tie_sequence(), keys.submissions_queued(),
-        account_keys.user_parked(user_id), *events.score_events_keys(user_id), *outbox_keys,
+        account_keys.user_parked(user_id), *events.score_events_keys(user_id),
+        keys.quiz_board(quiz_id), keys.quiz_board_members(quiz_id), *outbox_keys,
     ]
     args = [
         user_id, quiz_id, int(now.timestamp()), iso(now), encoding.TIE_MAX, "",

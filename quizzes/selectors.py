@@ -10,6 +10,7 @@ from django.conf import settings
 
 from accounts import keys as account_keys
 from config.redis.clients import redis_client
+from leaderboard import selectors as board_selectors
 from quizzes import keys
 
 TOP_SCORERS = 10
@@ -179,3 +180,17 @@ def _top_scorers(client, best: dict[str, tuple[int, str]]) -> list[dict]:
         {"user_id": uid, "username": name or "", "score": score}
         for (uid, (score, _)), name in zip(ranked, names)
     ]
+
+
+def quiz_board_page(*, quiz_id: str, limit: int = 10, offset: int = 0) -> dict | None:
+    """Return {total, entries} of the quiz's board (each user's best, ties by who got there first); None: no quiz."""
+    if not redis_client().exists(keys.quiz(quiz_id)):
+        return None
+    return board_selectors.board_page(board=keys.quiz_board(quiz_id), limit=limit, offset=offset)
+
+
+def quiz_board_around(*, quiz_id: str, user_id: str, around: int = 2) -> dict | None:
+    """Return {rank, score, around} of a user on the quiz's board (rank None: not on it); None: no quiz."""
+    if not redis_client().exists(keys.quiz(quiz_id)):
+        return None
+    return board_selectors.board_around(board=keys.quiz_board(quiz_id), user_id=user_id, around=around)

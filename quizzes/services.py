@@ -141,6 +141,8 @@ def quiz_delete(*, quiz_id: str) -> None:
             keys.quiz_versions(quiz_id),
             keys.quiz_pending(quiz_id),
             keys.quiz_submissions(quiz_id),
+            keys.quiz_board(quiz_id),
+            keys.quiz_board_members(quiz_id),
             *outbox_keys,
         ],
         args=[quiz_id, *outbox_args] + (

@@ -15,7 +15,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.cache import cache
 
-from accounts.records import ERASE_BATCH, RecordKind, keys_delete
+from accounts.records import ERASE_BATCH, BoardSpan, RecordKind, keys_delete
 from config.redis.clients import redis_client
 from quizzes import keys
 from quizzes.scoring import submission_mark_failed
@@ -73,6 +73,30 @@ def results_invalidate(*, quiz_ids: list[str]) -> None:
     cache.delete_many([keys.quiz_results(q, int(v), int(g or 0)) for q, (v, g) in current.items()])
 
 
+def quiz_boards_of(user_ids: list[str], now: int) -> list[list[BoardSpan]]:
+    """The quiz boards each user may stand on: the quizzes their best-per-quiz hash names (one pipelined HKEYS).
+
+    A user is on a quiz's board only once they have a best on it, and the best-per-quiz hash
+    is where the score script records that, so it names every board they may stand on (plus,
+    harmlessly, deleted quizzes' boards, which no longer exist). Quiz boards never expire.
+    """
+    pipe = redis_client().pipeline(transaction=False)
+    for user_id in user_ids:
+        pipe.hkeys(keys.user_best(user_id))
+    return [[(keys.quiz_board(quiz_id), None) for quiz_id in sorted(quiz_ids)] for quiz_ids in pipe.execute()]
+
+
+def quiz_boards_gone(board_keys: list[str]) -> list[str]:
+    """Of these board keys, the boards of quizzes that no longer exist (one pipelined EXISTS each)."""
+    quiz_ids = {board: quiz_id for board in board_keys if (quiz_id := keys.quiz_board_quiz(board))}
+    if not quiz_ids:
+        return []
+    pipe = redis_client().pipeline(transaction=False)
+    for quiz_id in quiz_ids.values():
+        pipe.exists(keys.quiz(quiz_id))
+    return [board for board, exists in zip(quiz_ids, pipe.execute()) if not exists]
+
+
 def best_erase(user_id: str) -> None:
     keys_delete(redis_client(), [keys.user_best(user_id)])
 
@@ -118,6 +142,10 @@ def _export_row(row: dict) -> dict:
 
 
 KINDS = (
+    # The per-quiz boards: bans, privacy and the sweep take a user off them like every board
+    # (erasure runs a ban's leave first); their parked copies are accounts' `parked` kind.
+    RecordKind(name="board.quiz", owner="quizzes", documented=(), boards_of=quiz_boards_of,
+               gone=quiz_boards_gone, ban=True, hide=True, sweep=True),
     RecordKind(name="submissions", owner="quizzes", erase=submissions_erase, order=20,
                documented=("qb:user:{uid}:submissions", "qb:submission:{sid}"), export=submissions_export),
     RecordKind(name="quiz-best", owner="quizzes", erase=best_erase, order=30, documented=("qb:quiz-best:{uid}",)),

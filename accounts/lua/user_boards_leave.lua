@@ -6,7 +6,9 @@
 -- KEYS[3..7] the events' keys (leaderboard.events.score_events_keys; the global board is KEYS[5])
 -- KEYS[8..] per board: the board zset, then the hash where the user's tie on it is kept
 -- ARGV[1] JSON {uid, flag, set: [field, value, ...], ties: [tie field per board],
---   expires: [EXPIREAT or "-" per board], limits: [the 4 event limits], evicted_field}
+--   expires: [EXPIREAT or "-" per board], limits: [the 4 event limits], evicted_field,
+--   again: true to take the user off these boards even when already off (a user's own boards,
+--   e.g. a quiz board, that appeared between the caller's read and the first run)}
 -- Returns {"missing"} without a profile; else {"left", entries parked, <recorded events, flat>}.
 local a = cjson.decode(ARGV[1])
 local uid = a.uid
@@ -18,6 +20,9 @@ local already_off = state[2] or state[3]
 redis.call('HSET', KEYS[1], unpack(a.set))
 local parked = 0
 local recorded = {}
+if a.again then
+  already_off = false
+end
 if not already_off then
   for i = 8, #KEYS, 2 do
     local n = (i - 6) / 2
@@ -33,7 +38,7 @@ if not already_off then
     end
   end
   -- An evicted user's global entry waits in the profile for their next login: park it instead.
-  local evicted = redis.call('HGET', KEYS[1], a.evicted_field)
+  local evicted = not a.again and redis.call('HGET', KEYS[1], a.evicted_field)
   if evicted then
     if redis.call('HEXISTS', KEYS[2], KEYS[5]) == 0 then
       redis.call('HSET', KEYS[2], KEYS[5], evicted .. ' -')

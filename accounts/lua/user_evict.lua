@@ -4,7 +4,7 @@
 -- cutoff, so an active user is never removed.
 -- KEYS[1] users:last-seen zset   KEYS[2] the user's profile hash   KEYS[3] the user's session index
 -- KEYS[4], KEYS[5] the global board and where the user's tie on it is kept (the profile)
--- KEYS[6 .. 5+2*ARGV[3]] day and week boards, each followed by its members hash (uid -> tie)
+-- KEYS[6 .. 5+2*ARGV[3]] day and week boards, then the user's quiz boards, each followed by its members hash (uid -> tie)
 -- KEYS[6+2*ARGV[3] ..] the session hashes of the ids in ARGV[6 ..], in the same order
 -- ARGV[1] user id   ARGV[2] cutoff (epoch s; last-seen below it is inactive)
 -- ARGV[3] number of day/week boards   ARGV[4] "1" for a dry run (count, change nothing)

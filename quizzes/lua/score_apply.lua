@@ -20,7 +20,8 @@
 -- and score_events_limits): the run that applies the score records its events in the same step,
 -- with score_events_record from leaderboard/lua/score_events.lua (loaded before this script)
 -- ARGV[17] the failure reason for a banned user's submission
--- KEYS[21], ARGV[18] (only with the archive on) outbox stream and its cap: a `submission.scored`
+-- KEYS[21] the quiz's board zset   KEYS[22] its members hash (uid -> tie): the per-quiz board
+-- KEYS[23], ARGV[18] (only with the archive on) outbox stream and its cap: a `submission.scored`
 -- entry carries the processed record, the gain, its tie seq and the user's counters after it
 -- Returns {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
 -- username, <the recorded events, flat: tag, event id, previous id, live JSON per event>}
@@ -168,12 +169,23 @@ elseif gain > 0 then  -- no gain, no board changes: rank and top 10 stay as they
   end
 end
 
+-- The per-quiz board (issue 24): the user's best on this quiz, moved only when that best
+-- changes (a first attempt, or an improvement), with a tie of its own taken then; a hidden
+-- user's entry is parked like the others; a deleted quiz (no KEYS[7]) gets no board back.
+if (not best or gain > 0) and redis.call('EXISTS', KEYS[7]) == 1 then
+  if seq == 0 then
+    seq = redis.call('INCR', KEYS[13])
+  end
+  refs[KEYS[21]], expiry[KEYS[21]] = {KEYS[22], uid}, '-'
+  set_points(KEYS[21], tie_of(seq, tonumber(ARGV[5])), function(_) return score end)
+end
+
 redis.call('HSET', KEYS[1], 'status', 'processed', 'score', score, 'max_score', max_score,
   'correct', correct, 'correct_mask', table.concat(mask, ','), 'processed_at', ARGV[4], 'gain', gain)
 redis.call('ZREM', KEYS[14], ARGV[12])
 
 release_pin()
-if KEYS[21] then
+if KEYS[23] then
   local c = redis.call('HMGET', KEYS[1], 'created_at', 'created_ms')
   local solved = redis.call('HGET', KEYS[3], 'quizzes_solved')
   local data = cjson.encode({id = redis.call('HGET', KEYS[1], 'id'), user_id = uid, quiz_id = ARGV[2],
@@ -182,7 +194,7 @@ if KEYS[21] then
     created_ms = c[2], processed_at = ARGV[4], scored_at = tonumber(ARGV[3]), gain = gain, seq = string.format('%.0f', seq),
     best = math.max(score, tonumber(best or '0')), total_score = total,
     quizzes_solved = tonumber(solved)})
-  redis.call('XADD', KEYS[21], 'MAXLEN', '~', ARGV[18], '*', 'type', 'submission.scored', 'data', data)
+  redis.call('XADD', KEYS[23], 'MAXLEN', '~', ARGV[18], '*', 'type', 'submission.scored', 'data', data)
 end
 rank_before = rank_before and rank_before + 1 or nil
 rank_after = rank_after and rank_after + 1 or nil

@@ -18,7 +18,8 @@
 -- KEYS[21 .. 20+n] the hashes of the user's other submissions of this quiz (n = ARGV[6]), oldest first
 -- KEYS[21+n] the boards' change counter; KEYS[22+n .. 25+n] (only when ARGV[13] > 0) the day and
 --   week boards of the processing of the caller's best holder, then where the user's tie on each is kept
--- KEYS[last] (only with the archive on) the outbox stream
+-- KEYS[last] (only with the archive on) the outbox stream, followed by:
+-- KEYS[#KEYS - 1] KEYS[#KEYS] the quiz's board and its members hash (the per-quiz board, always last)
 -- ARGV[1] submission id   ARGV[2] reason   ARGV[3] disqualified_at (ISO-8601)
 -- ARGV[4] JSON [tie field of KEYS[7], KEYS[8], KEYS[9]]   ARGV[5] the size of KEYS[14] the caller read
 -- ARGV[6] n   ARGV[7] the archived best of the others ("" = none; archive on)   ARGV[8] outbox cap
@@ -95,6 +96,19 @@ local function move(board, ref, field, points_of)
     redis.call('HSET', KEYS[15], board, string.format('%.0f', points_of(tonumber(p))) .. ' ' .. t .. ' ' .. e)
   end
 end
+-- The per-quiz board (issue 24) follows the recomputed best, keeping the user's tie; with no
+-- best left the user leaves it (or their parked entry goes).
+local qboard, qties = KEYS[#KEYS - 1], KEYS[#KEYS]
+if best_after then
+  move(qboard, qties, uid, function(_) return best_after end)
+else
+  local qtie = redis.call('HGET', qties, uid)
+  if qtie then
+    redis.call('ZREM', qboard, qtie .. ':' .. uid)
+    redis.call('HDEL', qties, uid)
+  end
+  redis.call('HDEL', KEYS[15], qboard)
+end
 local gain = tonumber(redis.call('HGET', KEYS[1], 'gain') or '')
 if delta ~= 0 then
   move(KEYS[4], KEYS[7], ties[1], function(_) return total end)
@@ -130,7 +144,8 @@ if surplus > 0 and holder > 0 then
     end
   end
 end
-local outbox = KEYS[tonumber(ARGV[13]) > 0 and 26 + n or 22 + n]
+local outbox_at = tonumber(ARGV[13]) > 0 and 26 + n or 22 + n
+local outbox = #KEYS > outbox_at + 1 and KEYS[outbox_at] or nil  -- the quiz board's two keys follow it
 if outbox then
   local solved = redis.call('HGET', KEYS[3], 'quizzes_solved')
   redis.call('XADD', outbox, 'MAXLEN', '~', ARGV[8], '*', 'type', 'submission.disqualified', 'data',
