@@ -11,6 +11,8 @@ ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, username_lower = EX
 """
 _SET_ROLE = "UPDATE accounts_user SET role = %s WHERE id = %s"
 _SET_PASSWORD = "UPDATE accounts_user SET password = %s WHERE id = %s"
+_SET_BAN = "UPDATE accounts_user SET banned_at = %s, ban_reason = %s WHERE id = %s"
+_SET_HIDDEN = "UPDATE accounts_user SET hidden = %s WHERE id = %s"
 
 
 def users_write(cursor, rows: list[dict]) -> None:
@@ -23,6 +25,15 @@ def users_write(cursor, rows: list[dict]) -> None:
 def roles_write(cursor, rows: list[dict]) -> None:
     """Apply role changes in stream order."""
     cursor.executemany(_SET_ROLE, [(r["role"], r["id"]) for r in rows])
+
+
+def moderation_write(cursor, rows: list[dict]) -> None:
+    """Apply bans, unbans and privacy changes in stream order (each row carries what changed)."""
+    for row in rows:
+        if "banned_at" in row:
+            cursor.execute(_SET_BAN, (row["banned_at"], row.get("ban_reason") or "", row["id"]))
+        if "hidden" in row:
+            cursor.execute(_SET_HIDDEN, (bool(row["hidden"]), row["id"]))
 
 
 def passwords_write(cursor, rows: list[dict]) -> None:
@@ -54,6 +65,7 @@ HANDLERS = {
     "user.registered": Handler(write=users_write),
     "user.role": Handler(write=roles_write),
     "user.password": Handler(write=passwords_write),
+    "user.moderation": Handler(write=moderation_write),
     "user.erased": Handler(write=users_erase),
     "audit.recorded": Handler(write=audit_write),
 }

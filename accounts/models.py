@@ -15,6 +15,10 @@ class User(models.Model):
     created_at = models.DateTimeField()
     total_score = models.BigIntegerField(default=0)
     quizzes_solved = models.IntegerField(default=0)
+    # Moderation and privacy, so that rebuild_redis restores them (user.moderation entries).
+    banned_at = models.CharField(max_length=32, null=True, blank=True)
+    ban_reason = models.TextField(blank=True, default="", db_default="")
+    hidden = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         db_table = "accounts_user"

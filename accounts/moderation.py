@@ -17,6 +17,7 @@ from accounts import audit, keys, records
 from accounts.services import sessions_end_all
 from config.http.exceptions import NotFound
 from config.http.times import iso_now
+from config.outbox.reader import outbox_append
 from config.redis.clients import redis_client
 from config.redis.lua import LuaScript
 from leaderboard import events
@@ -109,6 +110,7 @@ def user_ban(*, actor_id: str, user_id: str, reason: str) -> dict:
     """Ban a user: off every board, every session ended (sockets 4401), queued submissions unscored."""
     banned_at = iso_now()
     boards_leave(user_id=user_id, flag=BANNED, fields={"ban_reason": reason, "banned_at": banned_at}, purpose="ban")
+    _archive(user_id, banned_at=banned_at, ban_reason=reason)
     # After the flag: session_create.lua refuses a banned user, so no login slips in behind this.
     sessions_end_all(user_id=user_id)
     audit.audit_record(actor_id=actor_id, action="user.ban", target_type="user", target_id=user_id, reason=reason)
@@ -118,6 +120,7 @@ def user_ban(*, actor_id: str, user_id: str, reason: str) -> dict:
 def user_unban(*, actor_id: str, user_id: str, reason: str = "") -> dict:
     """Lift a ban: back on every board with the points and ties they had (unless hidden)."""
     boards_return(user_id=user_id, flag=BANNED, clear=["ban_reason", "banned_at"])
+    _archive(user_id, banned_at=None, ban_reason="")
     audit.audit_record(actor_id=actor_id, action="user.unban", target_type="user", target_id=user_id, reason=reason)
     return {"id": user_id, "banned": False}
 
@@ -129,3 +132,17 @@ def user_privacy_set(*, user_id: str, public: bool) -> None:
     else:
         boards_leave(user_id=user_id, flag=HIDDEN, fields={}, purpose="hide")
         records.user_hidden(user_id=user_id)  # and the past board events that name them
+    _archive(user_id, hidden=not public)
+
+
+def _archive(user_id: str, **changed) -> None:
+    """Record a ban, unban or privacy change for the archive, so rebuild_redis restores it.
+
+    Appended right after the change (the flag and the boards move in one script; this is a
+    second, idempotent write): a crash between the two leaves the archive one change behind
+    until the user's next change, which records the whole of what it changed again.
+    """
+    pipe = redis_client().pipeline(transaction=True)
+    outbox_append(pipe, type="user.moderation", data={"id": user_id, **changed})
+    if len(pipe):
+        pipe.execute()

@@ -24,6 +24,7 @@ from typing import Callable
 
 from django.db import connection
 
+from accounts.moderation import BANNED, HIDDEN, boards_leave
 from accounts import keys as account_keys
 from config.redis.clients import redis_client
 from config.redis.epoch import epoch_recorded, epoch_write
@@ -51,6 +52,7 @@ class Report:
     users: int = 0
     users_skipped: int = 0
     queued: int = 0
+    moderated: int = 0
     name_conflicts: list[str] = field(default_factory=list)
 
 
@@ -67,9 +69,12 @@ def rebuild_redis(*, force: bool = False, now: datetime | None = None,
         cursor.execute(
             "SELECT id, username, role, created_at, password, total_score, quizzes_solved FROM accounts_user ORDER BY id"
         )
+        restored: list[str] = []
         while rows := cursor.fetchmany(BATCH):
-            _users_restore(rows, report, force, periods, last_gain, now)
+            restored += _users_restore(rows, report, force, periods, last_gain, now)
             progress(f"users: {report.users} restored, {report.users_skipped} skipped")
+    report.moderated = _moderation_restore(restored, now)
+    progress(f"users: {report.moderated} banned or hidden again")
     report.queued = _queued_restore()
     progress(f"submissions: {report.queued} accepted but unscored queued again")
     epoch = epoch_write(by="rebuild_redis", epoch_id=epoch_recorded())
@@ -178,7 +183,24 @@ def _period_points(now: datetime) -> dict[str, dict[str, list[int]]]:
     return points
 
 
-def _users_restore(rows, report: Report, force: bool, periods, last_gain, now: datetime) -> None:
+def _moderation_restore(user_ids: list[str], now: datetime) -> int:
+    """Ban or hide again the restored users the archive records as banned or hidden (off their boards)."""
+    moderated = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, banned_at, ban_reason, hidden FROM accounts_user "
+                       "WHERE id = ANY(%s) AND (banned_at IS NOT NULL OR hidden)", [user_ids])
+        for uid, banned_at, ban_reason, hidden in cursor.fetchall():
+            if banned_at is not None:
+                boards_leave(user_id=uid, flag=BANNED, fields={"ban_reason": ban_reason, "banned_at": banned_at},
+                             purpose="ban", now=int(now.timestamp()))
+            if hidden:
+                boards_leave(user_id=uid, flag=HIDDEN, fields={}, purpose="hide", now=int(now.timestamp()))
+            moderated += 1
+    return moderated
+
+
+def _users_restore(rows, report: Report, force: bool, periods, last_gain, now: datetime) -> list[str]:
+    """Restore a batch of users; return the ids restored (not those Redis already had)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT user_id, quiz_id, best FROM quizzes_quiz_best WHERE user_id = ANY(%s)", [[r[0] for r in rows]])
         best: dict[str, dict[str, int]] = defaultdict(dict)
@@ -205,8 +227,12 @@ def _users_restore(rows, report: Report, force: bool, periods, last_gain, now: d
                   password, json.dumps(best.get(uid) or {}), max((b[2] for b in boards if b[2] != UNRECORDED_SEQ), default=0), *board_args],
             client=pipe,
         )
+    done = []
     for (uid, *_), restored in zip(rows, pipe.execute()):
         report.users += restored == 1
         report.users_skipped += restored != 1
         if restored == -1:
             report.name_conflicts.append(uid)
+        if restored == 1:
+            done.append(uid)
+    return done

@@ -88,3 +88,29 @@ def test_the_audit_log_is_archived_in_full(archive, admin_client, player, drain,
     drain()
     rows = list(AuditEntry.objects.order_by("id").values_list("action", "reason"))
     assert rows == [("user.ban", "one"), ("user.ban", "two"), ("user.ban", "three")]
+
+
+def test_rebuild_keeps_bans_and_hidden_profiles_off_the_boards(
+        archive, admin_client, quiz, player, run_worker, drain, redis, api):
+    from tests.boards import board_points, board_users
+
+    bob, b = player("bob")
+    carol, c = player("carol")
+    dave, d = player("dave")
+    for client in (b, c, d):
+        submit(client, quiz["id"], RIGHT)
+    run_worker()
+    assert admin_client.post(f"/api/v1/users/{bob['id']}/ban", {"reason": "cheating"}, format="json").status_code == 200
+    assert c.patch("/api/v1/me", {"public": False}, format="json").status_code == 200
+    drain()
+    assert User.objects.get(id=bob["id"]).banned_at is not None and User.objects.get(id=carol["id"]).hidden
+
+    redis.flushall()
+    rebuild_redis()
+    assert board_users(redis, "qb:lb:all") == [dave["id"]]  # neither the banned nor the hidden
+    login = api.post("/api/v1/auth/login", {"username": "bob", "password": PASSWORD}, format="json")
+    assert login.status_code == 403  # still suspended
+    admin = api.post("/api/v1/auth/login", {"username": "admin", "password": PASSWORD}, format="json")
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {admin.json()['token']}")
+    assert api.post(f"/api/v1/users/{bob['id']}/unban", {}, format="json").status_code == 200
+    assert board_points(redis, "qb:lb:all", bob["id"]) == 35  # back with the points the archive held
