@@ -60,6 +60,11 @@ def leaderboard_around(
     """Return {rank, score, around} for a user and `around` entries each side (one round trip)."""
     board = keys.board(period, at)
     ref, field = keys.board_tie_ref(board, user_id)
+    return board_around(board=board, ref=ref, field=field, user_id=user_id, around=around)
+
+
+def board_around(*, board: str, ref: str, field: str, user_id: str, around: int) -> dict:
+    """{rank, score, around} on any board whose member ties are kept at (ref, field) (a group's too)."""
     row = _board_around(keys=[board, account_keys.users_names(), ref], args=[user_id, around, field])
     if not row:
         return {"rank": None, "score": 0, "around": []}
