@@ -248,6 +248,13 @@ def group_boards_return(user_id: str) -> None:
         _member_boards_call(group_id, user_id, "on", *current_slots(group_id, user_id, now))
 
 
+def group_boards_resync(*, user_id: str) -> None:
+    """Copy the user's entries again onto every live board of their groups (after a disqualification)."""
+    now = datetime.now(timezone.utc)
+    for group_id in redis_client().smembers(keys.user_groups(user_id)):
+        _member_boards_call(group_id, user_id, "resync", *live_slots(group_id, user_id, now))
+
+
 def _member_boards_call(group_id: str, user_id: str, mode: str, slot_keys: list, slot_args: list) -> int:
     return _member_boards(
         keys=[keys.group_members(group_id), account_keys.user_profile(user_id), account_keys.user_parked(user_id),

@@ -212,3 +212,16 @@ def test_the_inactive_sweep_takes_members_off_group_boards(quiz, player, run_wor
         users = [m.split(":", 1)[1] for m in redis.zrange(keys.group_board(group["id"], period), 0, -1)]
         assert users == [bob["id"]], period
     assert redis.sismember(keys.group_members(group["id"]), alice["id"])  # still a member
+
+
+def test_disqualification_moves_group_boards_with_the_global_ones(admin_client, quiz, player, run_worker, redis):
+    (alice, a), (bob, b) = player("alice"), player("bob")
+    group = _group(b)
+    _join(a, group)
+    _scored(run_worker, quiz, (a, [1, 1, 0]), (b, [0, 0, 0]), (a, RIGHT))
+    best = redis.zrange(f"qb:user:{alice['id']}:submissions", -1, -1)[0]
+    resp = admin_client.post(f"/api/v1/submissions/{best}/disqualify", {"reason": "copied"}, format="json")
+    assert resp.status_code == 200, resp.content
+    entries = b.get(f"/api/v1/groups/{group['id']}/leaderboard").json()["entries"]
+    assert [(e["username"], e["score"]) for e in entries] == [("alice", 25), ("bob", 15)]
+    assert_group_boards_match(redis, group["id"])
