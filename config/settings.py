@@ -299,6 +299,7 @@ RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", False)
 # --- Groups (leaderboard app) -----------------------------------------------------------------
 GROUPS_MAX_PER_USER = env_int("GROUPS_MAX_PER_USER", 100)  # owned and joined
 GROUP_MAX_MEMBERS = env_int("GROUP_MAX_MEMBERS", 10_000)  # a join beyond it answers 409
+GROUP_EVENTS_STREAM_MAXLEN = env_int("GROUP_EVENTS_STREAM_MAXLEN", 1000)  # each group's replay Stream
 
 # --- Quizzes and scoring (quizzes app) --------------------------------------------------------
 RESULTS_CACHE_SECONDS = env_int("RESULTS_CACHE_SECONDS", 60)

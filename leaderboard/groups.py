@@ -21,7 +21,7 @@ from config.http.exceptions import Conflict, Forbidden, NotFound
 from config.http.times import iso
 from config.redis.clients import redis_client
 from config.redis.lua import LuaScript
-from leaderboard import keys, selectors
+from leaderboard import group_live, keys, selectors
 
 _LIBRARY = selectors._LUA / "group_boards.lua"
 _create = LuaScript(selectors._LUA / "group_create.lua", library=_LIBRARY)
@@ -105,6 +105,7 @@ def group_create(*, user_id: str, name: str, now: datetime | None = None) -> dic
         if outcome == "user_full":
             raise Conflict(f"A user may be in at most {settings.GROUPS_MAX_PER_USER} groups.")
         if outcome == "created":
+            group_live.group_events_record(group_ids=[group_id])
             return group_get(group_id=group_id, user_id=user_id)
     raise Conflict("Could not pick a free group id; try again.")
 
@@ -129,6 +130,8 @@ def group_join(*, user_id: str, join_code: str, now: datetime | None = None) -> 
         raise Conflict(f"A user may be in at most {settings.GROUPS_MAX_PER_USER} groups.")
     if outcome == "group_full":
         raise Conflict(f"This group is full ({settings.GROUP_MAX_MEMBERS} members).")
+    if outcome == "joined":
+        group_live.group_events_record(group_ids=[group_id])
     return group_get(group_id=group_id, user_id=user_id)
 
 
@@ -150,11 +153,15 @@ def member_leave(*, group_id: str, user_id: str, owner_ok: bool = False, now: da
     """Run the leave script: "left", "owner", "not_member" or "missing"."""
     now = now or datetime.now(timezone.utc)
     slot_keys, slot_args = live_slots(group_id, user_id, now)
-    return _leave(
+    outcome = _leave(
         keys=[keys.group(group_id), keys.group_members(group_id), keys.group_joined(group_id),
               keys.user_groups(user_id), account_keys.user_parked(user_id), *slot_keys],
         args=[user_id, group_id, "owner_ok" if owner_ok else "", *slot_args],
     )
+    if outcome == "left":
+        group_live.group_member_gone(group_id=group_id, user_id=user_id)
+        group_live.group_events_record(group_ids=[group_id])
+    return outcome
 
 
 def group_rename(*, group_id: str, user_id: str, name: str) -> dict:
@@ -190,11 +197,14 @@ def group_delete(*, group_id: str, user_id: str | None, now: datetime | None = N
         members = sorted(client.smembers(keys.group_members(group_id)))
         spans = [(keys.board("all"), None), *keys.period_boards_live(int(now.timestamp()))]
         boards = [keys.group_board_of(group_id, board) for board, _ in spans]
+        boards += [keys.group_events_stream(group_id), keys.group_top_published(group_id)]
         outcome = _delete(
             keys=[keys.group(group_id), keys.group_members(group_id), keys.group_joined(group_id),
                   keys.group_code(group["join_code"]), *boards, *(keys.user_groups(uid) for uid in members)],
             args=[group_id, group["join_code"], len(boards), *members],
         )
+        if outcome == "deleted":
+            group_live.group_gone(group_id=group_id)
         if outcome != "retry":
             return
     raise Conflict("The group's members changed meanwhile; try again.")
@@ -239,20 +249,25 @@ def group_boards_leave(user_id: str, purpose: str) -> None:
             found = [member for member, _ in client.zscan_iter(group_board, match=f"*:{user_id}", count=1000)]
             if found:
                 client.zrem(group_board, *found)
+    group_live.group_events_record(group_ids=sorted(client.smembers(keys.user_groups(user_id))))
 
 
 def group_boards_return(user_id: str) -> None:
     """Copy the user's entries back onto their groups' boards (a ban ended)."""
     now = datetime.now(timezone.utc)
-    for group_id in redis_client().smembers(keys.user_groups(user_id)):
+    group_ids = sorted(redis_client().smembers(keys.user_groups(user_id)))
+    for group_id in group_ids:
         _member_boards_call(group_id, user_id, "on", *current_slots(group_id, user_id, now))
+    group_live.group_events_record(group_ids=group_ids)
 
 
 def group_boards_resync(*, user_id: str) -> None:
     """Copy the user's entries again onto every live board of their groups (after a disqualification)."""
     now = datetime.now(timezone.utc)
-    for group_id in redis_client().smembers(keys.user_groups(user_id)):
+    group_ids = sorted(redis_client().smembers(keys.user_groups(user_id)))
+    for group_id in group_ids:
         _member_boards_call(group_id, user_id, "resync", *live_slots(group_id, user_id, now))
+    group_live.group_events_record(group_ids=group_ids)
 
 
 def _member_boards_call(group_id: str, user_id: str, mode: str, slot_keys: list, slot_args: list) -> int:

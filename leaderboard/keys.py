@@ -20,6 +20,8 @@
 | qb:grp:{gid}:lb:all          | zset   | none                                   | the group's all-time board: a copy of each member's qb:lb:all entry |
 | qb:grp:{gid}:lb:day:{YYYY-MM-DD} | zset | the day board's                      | a copy of each member's day-board entry    |
 | qb:grp:{gid}:lb:week:{YYYY-Www} | zset | the week board's                      | a copy of each member's week-board entry   |
+| qb:grp:{gid}:events          | stream | none; capped (XADD MAXLEN ~ GROUP_EVENTS_STREAM_MAXLEN); deleted with the group | the group board's events, field `body` (group_live.py) |
+| qb:grp:{gid}:top10:published | string | none; deleted with the group           | the group's last top10 recorded (change detection) |
 
 A group board's member is the user's member on the global board of that period ("<tie>:<uid>",
 same points), so the user's tie is found where the global board keeps it (board_tie_ref); the
@@ -27,7 +29,8 @@ score script writes both in one step (fan-out on write, quizzes/lua/score_apply.
 
 Channel-layer groups (names, not keys: letters, digits and `.-_` only): `leaderboard` (every
 /ws/leaderboard/ socket) and `user.<uid>` (that user's /ws/me/ sockets) get each event of their
-Stream as `feed.event`; sessions' groups are accounts' (accounts.keys.session_group).
+Stream as `feed.event`; `leaderboard.group.<gid>` (every /ws/leaderboard/?group= socket of that
+group) gets the group's Stream, and `leaderboard.group.<gid>.user.<uid>` (that member's) `group.left`; sessions' groups are accounts' (accounts.keys.session_group).
 A stream entry's id is the event's `event_id`; replay reads the stream after a client's last id.
 """
 from __future__ import annotations
@@ -168,3 +171,23 @@ def group_board(group_id: str, period: str = "all", at: datetime | None = None) 
 def group_board_of(group_id: str, global_board: str) -> str:
     """The group's copy of the global (or period) board named `global_board`."""
     return key("grp", group_id, "lb", global_board[len(key("lb")) + 1:])
+
+
+def group_events_stream(group_id: str) -> str:
+    """The group board's capped Stream of events (its top 10 changes, entries into it)."""
+    return key("grp", group_id, "events")
+
+
+def group_top_published(group_id: str) -> str:
+    """The group's last top10 recorded, to record only real changes."""
+    return key("grp", group_id, "top10", "published")
+
+
+def group_channel(group_id: str) -> str:
+    """The channel-layer group of every socket following the group's board (a name, not a key)."""
+    return f"leaderboard.group.{group_id}"
+
+
+def group_member_channel(group_id: str, user_id: str) -> str:
+    """The channel-layer group of one member's sockets on the group's board (closed when they leave)."""
+    return f"leaderboard.group.{group_id}.user.{user_id}"

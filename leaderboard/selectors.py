@@ -108,6 +108,20 @@ async def leaderboard_snapshot() -> dict:
     return {"entries": _entries(flat, 0), "event_id": newest}
 
 
+async def group_member_is(*, group_id: str, user_id: str) -> bool:
+    """Whether the user is in the group (for its socket)."""
+    return bool(await async_redis_client().sismember(keys.group_members(group_id), user_id))
+
+
+async def group_snapshot(*, group_id: str) -> dict:
+    """Return a group board's {entries: top 10, event_id: newest group event} read in one atomic step."""
+    _, flat, newest = await _board_page.run_async(
+        keys=[keys.group_board(group_id), account_keys.users_names(), keys.group_events_stream(group_id)],
+        args=[0, TOP_N - 1],
+    )
+    return {"entries": _entries(flat, 0), "event_id": newest}
+
+
 async def me_snapshot(*, user_id: str) -> dict:
     """Return {user_id, username, total_score, rank, event_id: newest personal event} (MULTI)."""
     source, rank_keys, rank_args = board_rank_call(user_id=user_id)

@@ -22,7 +22,7 @@ from config.outbox.reader import outbox_script_args
 from config.redis.clients import redis_client
 from config.redis.lua import LuaScript
 from config.redis.replication import ReplicasNotAcknowledged, acknowledged, replicas_required
-from leaderboard import encoding, events
+from leaderboard import encoding, events, group_live
 from leaderboard import keys as board_keys
 from quizzes import keys
 from config.http.times import iso
@@ -107,7 +107,10 @@ def submission_score(
         _groups_remember(user_id, group_ids)
     else:
         raise GroupsChanging("The user's groups kept changing; the job is retried.")
-    return _applied(reply, user_id=user_id, submission_id=submission_id)
+    applied = _applied(reply, user_id=user_id, submission_id=submission_id)
+    if applied is not None and group_ids:
+        group_live.group_events_record(group_ids=group_ids)  # the group boards' own Streams (live)
+    return applied
 
 
 _known_groups: dict[str, list[str]] = {}  # user id -> group ids last seen by this process (a hint only)
