@@ -3,7 +3,7 @@
     .venv/bin/python -m bench                 # everything (under 10 minutes on 2 cores)
     .venv/bin/python -m bench --only http     # some sections: http, servers, roundtrips, scale,
                                               # submissions, worker, ws, ratelimit, replicas,
-                                              # archive, slowclients, observability, people
+                                              # archive, slowclients, observability, people, groups
     .venv/bin/python -m bench --quick         # shorter runs, for trying the harness
 
 The table (figure, value, baseline, ratio, target) is written to bench/RESULTS.md as well.
@@ -26,6 +26,7 @@ SECTIONS = [
     "slowclients",
     "observability",
     "people",
+    "groups",
 ]
 EXTERNAL = {
     "worker": "bench.worker_throughput",
@@ -35,6 +36,7 @@ EXTERNAL = {
     "archive": "bench.archive",
     "slowclients": "bench.slow_clients",
     "people": "bench.people",
+    "groups": "bench.groups",
 }
 
 

@@ -17,7 +17,6 @@ from django.conf import settings
 
 from accounts import keys as account_keys
 from config.realtime.channel_layer import group_send_sync
-from config.redis.clients import redis_client
 from config.redis.lua import LuaScript
 from leaderboard import keys
 from leaderboard.events import FEED_EVENT, TOP_N
@@ -26,24 +25,20 @@ _record = LuaScript(Path(__file__).parent / "lua" / "group_events.lua")
 GROUP_LEFT = {"type": "group.left"}
 
 
-def group_events_record(*, group_ids: list[str]) -> None:
-    """Record each group's board events, if its top 10 changed (one round trip), and announce them."""
+def group_events_record(*, group_ids: list[str], user_id: str) -> None:
+    """Record the board events of `user_id`'s groups whose top 10 their move changed (one script), and announce them."""
     if not group_ids:
         return
-    pipe = redis_client().pipeline(transaction=False)
-    for group_id in group_ids:
-        _record(
-            keys=[keys.group_board(group_id), account_keys.users_names(), keys.group_events_stream(group_id),
-                  keys.group_top_published(group_id)],
-            args=[group_id, TOP_N, settings.GROUP_EVENTS_STREAM_MAXLEN],
-            client=pipe,
-        )
-    messages = []
-    for group_id, flat in zip(group_ids, pipe.execute()):
-        for i in range(0, len(flat), 3):
-            event_id, after, text = flat[i:i + 3]
-            messages.append((keys.group_channel(group_id),
-                             {"type": FEED_EVENT, "event_id": event_id, "after": after, "text": text}))
+    flat = _record(
+        keys=[account_keys.users_names(), *(key for group_id in group_ids for key in (
+            keys.group_board(group_id), keys.group_events_stream(group_id), keys.group_top_published(group_id)))],
+        args=[user_id, TOP_N, settings.GROUP_EVENTS_STREAM_MAXLEN, *group_ids],
+    )
+    messages = [
+        (keys.group_channel(flat[i]), {"type": FEED_EVENT, "event_id": flat[i + 1], "after": flat[i + 2],
+                                       "text": flat[i + 3]})
+        for i in range(0, len(flat), 4)
+    ]
     if messages:
         group_send_sync(messages, wait=False)
 

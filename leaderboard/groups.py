@@ -105,7 +105,7 @@ def group_create(*, user_id: str, name: str, now: datetime | None = None) -> dic
         if outcome == "user_full":
             raise Conflict(f"A user may be in at most {settings.GROUPS_MAX_PER_USER} groups.")
         if outcome == "created":
-            group_live.group_events_record(group_ids=[group_id])
+            group_live.group_events_record(group_ids=[group_id], user_id=user_id)
             return group_get(group_id=group_id, user_id=user_id)
     raise Conflict("Could not pick a free group id; try again.")
 
@@ -131,7 +131,7 @@ def group_join(*, user_id: str, join_code: str, now: datetime | None = None) -> 
     if outcome == "group_full":
         raise Conflict(f"This group is full ({settings.GROUP_MAX_MEMBERS} members).")
     if outcome == "joined":
-        group_live.group_events_record(group_ids=[group_id])
+        group_live.group_events_record(group_ids=[group_id], user_id=user_id)
     return group_get(group_id=group_id, user_id=user_id)
 
 
@@ -160,7 +160,7 @@ def member_leave(*, group_id: str, user_id: str, owner_ok: bool = False, now: da
     )
     if outcome == "left":
         group_live.group_member_gone(group_id=group_id, user_id=user_id)
-        group_live.group_events_record(group_ids=[group_id])
+        group_live.group_events_record(group_ids=[group_id], user_id=user_id)
     return outcome
 
 
@@ -249,7 +249,7 @@ def group_boards_leave(user_id: str, purpose: str) -> None:
             found = [member for member, _ in client.zscan_iter(group_board, match=f"*:{user_id}", count=1000)]
             if found:
                 client.zrem(group_board, *found)
-    group_live.group_events_record(group_ids=sorted(client.smembers(keys.user_groups(user_id))))
+    group_live.group_events_record(group_ids=sorted(client.smembers(keys.user_groups(user_id))), user_id=user_id)
 
 
 def group_boards_return(user_id: str) -> None:
@@ -258,7 +258,7 @@ def group_boards_return(user_id: str) -> None:
     group_ids = sorted(redis_client().smembers(keys.user_groups(user_id)))
     for group_id in group_ids:
         _member_boards_call(group_id, user_id, "on", *current_slots(group_id, user_id, now))
-    group_live.group_events_record(group_ids=group_ids)
+    group_live.group_events_record(group_ids=group_ids, user_id=user_id)
 
 
 def group_boards_resync(*, user_id: str) -> None:
@@ -267,7 +267,7 @@ def group_boards_resync(*, user_id: str) -> None:
     group_ids = sorted(redis_client().smembers(keys.user_groups(user_id)))
     for group_id in group_ids:
         _member_boards_call(group_id, user_id, "resync", *live_slots(group_id, user_id, now))
-    group_live.group_events_record(group_ids=group_ids)
+    group_live.group_events_record(group_ids=group_ids, user_id=user_id)
 
 
 def _member_boards_call(group_id: str, user_id: str, mode: str, slot_keys: list, slot_args: list) -> int:
@@ -351,11 +351,15 @@ def group_members_page(*, group_id: str, user_id: str, limit: int, offset: int) 
 
 def group_board_page(*, group_id: str, user_id: str, period: str, limit: int, offset: int) -> dict:
     """A page of a group's board, ranked among its members only (the global board's read script)."""
-    _group_for(group_id=group_id, user_id=user_id)
-    board = keys.group_board(group_id, period)
-    total, flat, _ = selectors._board_page(
-        keys=[board, account_keys.users_names()], args=[offset, offset + limit - 1]
-    )
+    # One round trip: the membership check and the page in one pipeline (the page of a
+    # non-member is read and dropped; the 404 is the same as for an unknown group).
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.sismember(keys.group_members(group_id), user_id)
+    selectors._board_page(keys=[keys.group_board(group_id, period), account_keys.users_names()],
+                          args=[offset, offset + limit - 1], client=pipe)
+    member, (total, flat, _) = pipe.execute()
+    if not member:
+        raise GroupNotFound()
     return {"total": int(total), "entries": selectors._entries(flat, offset)}
 
 

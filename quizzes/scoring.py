@@ -109,7 +109,7 @@ def submission_score(
         raise GroupsChanging("The user's groups kept changing; the job is retried.")
     applied = _applied(reply, user_id=user_id, submission_id=submission_id)
     if applied is not None and group_ids:
-        group_live.group_events_record(group_ids=group_ids)  # the group boards' own Streams (live)
+        group_live.group_events_record(group_ids=group_ids, user_id=user_id)  # the group boards' own Streams (live)
     return applied
 
 
@@ -127,8 +127,9 @@ def _group_keys(user_id: str, group_ids: list[str], now: datetime) -> list[str]:
     """The score script's group keys: the user's groups set, then each group's three boards (issue 24)."""
     boards = [board_keys.board("all"), board_keys.board("day", now), board_keys.board("week", now)]
     group_keys = [board_keys.user_groups(user_id)]
-    for group_id in group_ids:
-        group_keys += [board_keys.group_board_of(group_id, board) for board in boards]
+    if group_ids:  # built once per job, then formatted per group (up to GROUPS_MAX_PER_USER of them)
+        templates = [board_keys.group_board_of("\0", board) for board in boards]
+        group_keys += [template.replace("\0", group_id) for group_id in group_ids for template in templates]
     return group_keys
 
 
