@@ -365,10 +365,19 @@ def group_board_page(*, group_id: str, user_id: str, period: str, limit: int, of
 
 def group_board_around(*, group_id: str, user_id: str, period: str, around: int) -> dict:
     """The caller's {rank, score, around} on a group's board."""
-    _group_for(group_id=group_id, user_id=user_id)
     now = datetime.now(timezone.utc)
     global_board = keys.board(period, now)
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.sismember(keys.group_members(group_id), user_id)
+    pipe.hget(account_keys.user_profile(user_id), "hidden")
+    pipe.hget(account_keys.user_parked(user_id), global_board)
+    member, hidden, parked = pipe.execute()
+    if not member:
+        raise GroupNotFound()
+    # A hidden member's group entry carries their parked entry's tie ("<points> <tie> <EXPIREAT>").
+    tie = parked.split(" ")[1] if hidden and parked else None
     ref, field = keys.board_tie_ref(global_board, user_id)
     return selectors.board_around(
-        board=keys.group_board_of(group_id, global_board), ref=ref, field=field, user_id=user_id, around=around
+        board=keys.group_board_of(group_id, global_board), ref=ref, field=field, user_id=user_id, around=around,
+        tie=tie,
     )

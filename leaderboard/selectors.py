@@ -63,9 +63,10 @@ def leaderboard_around(
     return board_around(board=board, ref=ref, field=field, user_id=user_id, around=around)
 
 
-def board_around(*, board: str, ref: str, field: str, user_id: str, around: int) -> dict:
-    """{rank, score, around} on any board whose member ties are kept at (ref, field) (a group's too)."""
-    row = _board_around(keys=[board, account_keys.users_names(), ref], args=[user_id, around, field])
+def board_around(*, board: str, ref: str, field: str, user_id: str, around: int, tie: str | None = None) -> dict:
+    """{rank, score, around} on any board whose member ties are kept at (ref, field) (a group's too), or with `tie`."""
+    args = [user_id, around, field] + ([tie] if tie else [])
+    row = _board_around(keys=[board, account_keys.users_names(), ref], args=args)
     if not row:
         return {"rank": None, "score": 0, "around": []}
     rank, encoded, first, flat = row

@@ -163,6 +163,8 @@ def test_privacy_keeps_a_member_on_group_boards(quiz, player, run_worker, redis)
     _scored(run_worker, quiz, (a, RIGHT), (b, RIGHT))
     entries = b.get(f"/api/v1/groups/{group['id']}/leaderboard").json()["entries"]
     assert [(e["username"], e["score"]) for e in entries] == [("alice", 35), ("bob", 35)]
+    me = a.get(f"/api/v1/groups/{group['id']}/leaderboard/me").json()
+    assert (me["rank"], me["score"]) == (1, 35)  # found by the parked entry's tie
     assert_group_boards_match(redis, group["id"])
     assert a.patch("/api/v1/me", {"public": True}, format="json").status_code == 200
     assert_group_boards_match(redis, group["id"])
