@@ -107,9 +107,13 @@ def submission_score(
         _groups_remember(user_id, group_ids)
     else:
         raise GroupsChanging("The user's groups kept changing; the job is retried.")
+    top_of = []
+    if group_ids and reply[0] == "applied":  # the script's last element: groups whose top 10 holds the user
+        *reply, top_of = reply
+        top_of = top_of.split()
     applied = _applied(reply, user_id=user_id, submission_id=submission_id)
-    if applied is not None and group_ids:
-        group_live.group_events_record(group_ids=group_ids, user_id=user_id)  # the group boards' own Streams (live)
+    if applied is not None and top_of:
+        group_live.group_events_record(group_ids=top_of, user_id=user_id)  # the group boards' own Streams (live)
     return applied
 
 

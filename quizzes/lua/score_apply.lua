@@ -25,7 +25,8 @@
 -- entry carries the processed record, the gain, its tie seq and the user's counters after it
 -- Returns {"groups_changed", group ids...} (before any write) when the user's groups differ from those passed;
 -- {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
--- username, <the recorded events, flat: tag, event id, previous id, live JSON per event>}
+-- username, <the recorded events, flat: tag, event id, previous id, live JSON per event>,
+-- and with groups passed (issue 24) the ids of those whose all-time top 10 holds the user, space-separated}
 -- (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
 -- {"failed"} when it was marked failed (or is now: its user is banned, so it is never scored); {"missing"} (no submission or profile); {"mismatch"}
 -- (another user's or another quiz's submission); {"no_key", version} when that version's
@@ -154,7 +155,10 @@ if p[3] then
 end
 -- Group boards (issue 24), part 2 of 2: whatever a period board gets, the user's group boards of
 -- that period get too, with the same member "<tie>:<uid>" and points; a hidden user's parked
--- entry too (privacy does not hide a member from their groups).
+-- entry too (privacy does not hide a member from their groups). `group_top` collects the groups
+-- whose all-time top 10 now holds the user: only those can have a changed top 10 (the user only
+-- rose), so only those get their events recorded (leaderboard/group_live.py).
+local group_top = {}
 if group_n > 0 then
   local slot = {[KEYS[4]] = 1, [KEYS[5]] = 2, [KEYS[6]] = 3}
   local function entry_on(board)
@@ -177,6 +181,9 @@ if group_n > 0 then
         redis.call('ZREM', group_board, old_member)
       end
       redis.call('ZADD', group_board, points, member)
+      if slot[board] == 1 and redis.call('ZREVRANK', group_board, member) < 10 then
+        group_top[#group_top + 1] = ARGV[#ARGV - group_n - 1 + i]
+      end
       if expiry[board] ~= '-' then
         redis.call('EXPIREAT', group_board, expiry[board])
       end
@@ -240,5 +247,8 @@ local events = score_events_record(
    rank_before = rank_before, rank_after = rank_after, top_changed = changed})
 for _, value in ipairs(events) do
   reply[#reply + 1] = value
+end
+if group_n > 0 then  -- issue 24: one last element, the groups whose top 10 holds the user, space-separated
+  reply[#reply + 1] = table.concat(group_top, ' ')
 end
 return reply
