@@ -149,6 +149,9 @@ def users_evict(
         )
     outcomes = pipe.execute()
     if not dry_run:
+        for user_id, outcome in zip(user_ids, outcomes):
+            if outcome[0] == EVICTED:
+                records.user_left_boards(user_id=user_id, purpose="sweep")  # per-user boards (groups')
         sessions_ended_announce(session_ids=[
             sid for session_ids, outcome in zip(indexes, outcomes) if outcome[0] == 1 for sid in session_ids
         ])

@@ -74,6 +74,8 @@ def boards_leave(*, user_id: str, flag: str, fields: dict[str, str], purpose: st
         )
         _announce(user_id, reply[2:])
         parked += int(reply[1])
+    if purpose != "hide":
+        records.user_left_boards(user_id=user_id, purpose=purpose)  # per-user boards (groups')
     return parked
 
 
@@ -98,6 +100,8 @@ def boards_return(*, user_id: str, flag: str, clear: list[str], now: int | None 
         )
         if reply[0] == "missing":
             raise NotFound("User not found.")
+        if reply[0] in ("still_off", "back") and flag == BANNED:
+            records.user_returned(user_id=user_id)  # group boards show a hidden member too
         if reply[0] == "still_off":
             return None
         if reply[0] == "back":

@@ -47,6 +47,10 @@ class RecordKind:
     sweep: bool = False
     export: Callable[[str], tuple[str, object]] | None = None
     on_hide: Callable[[str], None] | None = None  # more to do when the user hides (past events naming them)
+    # Per-user boards (a group's, which no `boards(now)` list can name): what to do once a ban or
+    # the sweep took the user off the listed boards (`ban` / `sweep` set), and once an unban ends.
+    on_leave: Callable[[str, str], None] | None = None  # (user_id, purpose)
+    on_return: Callable[[str], None] | None = None
 
 
 _KINDS: dict[str, RecordKind] = {}
@@ -141,3 +145,17 @@ def user_hidden(*, user_id: str) -> None:
     for kind in record_kinds():
         if kind.on_hide is not None:
             kind.on_hide(user_id)
+
+
+def user_left_boards(*, user_id: str, purpose: str) -> None:
+    """Run every `purpose` ("ban", "sweep") kind's `on_leave` for a user just taken off the boards."""
+    for kind in record_kinds():
+        if kind.on_leave is not None and getattr(kind, purpose):
+            kind.on_leave(user_id, purpose)
+
+
+def user_returned(*, user_id: str) -> None:
+    """Run every kind's `on_return` for a user whose ban just ended."""
+    for kind in record_kinds():
+        if kind.on_return is not None:
+            kind.on_return(user_id)

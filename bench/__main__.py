@@ -3,7 +3,7 @@
     .venv/bin/python -m bench                 # everything (under 10 minutes on 2 cores)
     .venv/bin/python -m bench --only http     # some sections: http, servers, roundtrips, scale,
                                               # submissions, worker, ws, ratelimit, replicas,
-                                              # archive, slowclients, observability, people
+                                              # archive, slowclients, observability, people, groups
     .venv/bin/python -m bench --quick         # shorter runs, for trying the harness
 
 The table (figure, value, baseline, ratio, target) is written to bench/RESULTS.md as well.
@@ -27,6 +27,7 @@ SECTIONS = [
     "observability",
     "people",
     "quizboards",
+    "groups",
 ]
 EXTERNAL = {
     "worker": "bench.worker_throughput",
@@ -37,6 +38,7 @@ EXTERNAL = {
     "slowclients": "bench.slow_clients",
     "people": "bench.people",
     "quizboards": "bench.quiz_boards",
+    "groups": "bench.groups",
 }
 
 

@@ -290,9 +290,16 @@ RATELIMIT_LOGIN_FAILURES_RATE = env_str("RATELIMIT_LOGIN_FAILURES_RATE", "10/15m
 RATELIMIT_AUTH_IP_RATE = env_str("RATELIMIT_AUTH_IP_RATE", "300/m")
 # How many X-Forwarded-For entries (from the right) our own proxies appended; 0 = use REMOTE_ADDR.
 RATELIMIT_TRUSTED_PROXY_HOPS = env_int("RATELIMIT_TRUSTED_PROXY_HOPS", 0)
+# Group joins per user (sliding), counted whatever the answer, so join codes cannot be guessed.
+RATELIMIT_GROUP_JOIN_RATE = env_str("RATELIMIT_GROUP_JOIN_RATE", "10/m")
 # Redis unreachable: off = the limited request answers 503; on = admit it and log a warning.
 RATELIMIT_FAIL_OPEN = env_bool("RATELIMIT_FAIL_OPEN", False)
 # (end of rate limits)
+
+# --- Groups (leaderboard app) -----------------------------------------------------------------
+GROUPS_MAX_PER_USER = env_int("GROUPS_MAX_PER_USER", 100)  # owned and joined
+GROUP_MAX_MEMBERS = env_int("GROUP_MAX_MEMBERS", 10_000)  # a join beyond it answers 409
+GROUP_EVENTS_STREAM_MAXLEN = env_int("GROUP_EVENTS_STREAM_MAXLEN", 1000)  # each group's replay Stream
 
 # --- Quizzes and scoring (quizzes app) --------------------------------------------------------
 RESULTS_CACHE_SECONDS = env_int("RESULTS_CACHE_SECONDS", 60)

@@ -2,7 +2,7 @@
 
 `/ws/leaderboard/?ticket=...[&last_event_id=...]` and `/ws/me/?ticket=...[&last_event_id=...]`.
 Close codes: 4401 missing, used or expired ticket, or the session ended; 4400 malformed
-last_event_id; 4429 the socket fell too far behind (reconnect with last_event_id), or the user
+last_event_id; 4403 `group=` names no group the user is in (or they left it, or it was deleted); 4429 the socket fell too far behind (reconnect with last_event_id), or the user
 already has WS_MAX_SOCKETS_PER_USER sockets open (reason "too many sockets"); 4503 the server
 could not reach Redis (reconnect with last_event_id).
 
@@ -21,6 +21,8 @@ Groups and the messages they carry (group_send from any process reaches these so
 | `leaderboard`   | every /ws/leaderboard/ socket  | `feed.event` (board Stream)               |
 | `user.<uid>`    | that user's /ws/me/ sockets    | `feed.event` (the user's Stream)          |
 | `session.<sid>` | every socket of that session   | `session.ended`: close with 4401          |
+| `leaderboard.group.<gid>` | every /ws/leaderboard/?group= socket of it | `feed.event` (the group's Stream); `group.left` when deleted |
+| `leaderboard.group.<gid>.user.<uid>` | that member's sockets on it | `group.left`: close with 4403 |
 
 `feed.event` is `{"type", "event_id", "after", "text"}`: `text` is sent to the client as is,
 `after` (optional) is the id of the Stream entry before this one. The layer itself sends
@@ -38,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import secrets
 from collections import Counter
 from urllib.parse import parse_qs
@@ -61,6 +64,8 @@ logger = logging.getLogger(__name__)
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_SESSION_ENDED = 4401
+CLOSE_FORBIDDEN = 4403  # not a member of the group asked for (or no longer one)
+GROUP_ID_RE = re.compile(r"[0-9a-f]{16}")
 CLOSE_TOO_SLOW = 4429
 CLOSE_TOO_MANY_SOCKETS = 4429  # the same code: over a limit; the close reason tells which
 # 1011 would be the standard code, but daphne (autobahn) refuses to send it (only 1000 and
@@ -217,14 +222,23 @@ class _FeedConsumer(AsyncWebsocketConsumer):
                 return await self.close(code=CLOSE_BAD_REQUEST)
             if not await self._take_lease(owner["user_id"]):
                 return await self.close(code=CLOSE_TOO_MANY_SOCKETS, reason="too many sockets")
+            if not await self.admit(owner, query):
+                return await self.close(code=CLOSE_FORBIDDEN)
             self.follow(owner)
             await asyncio.wait_for(self._join(owner["session_id"]), settings.WS_SUBSCRIBE_TIMEOUT_SECONDS)
+            # Checked again once subscribed: a removal between the two checks reaches this socket.
+            if not await self.admit(owner, query):
+                return await self.close(code=CLOSE_FORBIDDEN)
             await self._catch_up(last_event_id)
         except (*REDIS_ERRORS, TimeoutError) as exc:
             logger.warning("could not open an event feed: %r", exc)
             metrics.redis_error()
             return await self._fail()
         self._relay_task = asyncio.create_task(self._relay())
+
+    async def admit(self, owner: dict, query: dict) -> bool:
+        """Whether this socket's owner may follow what the query asks for (4403 otherwise)."""
+        return True
 
     def follow(self, owner: dict) -> None:
         """Set `stream` and `groups` for this socket's owner."""
@@ -339,6 +353,11 @@ class _FeedConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=message["text"])
         self._sent(event_id, order)
 
+    async def group_left(self, message: dict) -> None:
+        """The owner left or was removed from the group this socket follows, or it was deleted."""
+        self._closing = True
+        await self.close(code=CLOSE_FORBIDDEN)
+
     async def session_ended(self, message: dict) -> None:
         self._closing = True
         await self.close(code=CLOSE_SESSION_ENDED)
@@ -383,15 +402,38 @@ class _FeedConsumer(AsyncWebsocketConsumer):
 
 
 class LeaderboardConsumer(_FeedConsumer):
-    """`/ws/leaderboard/`: the top 10 snapshot, then top-10 changes and entries into it."""
+    """`/ws/leaderboard/[?group=<id>]`: the top 10 snapshot, then top-10 changes and entries into it.
+
+    With `group`, the same protocol for that group's board (each message with `group_id`), from
+    the group's own Stream (leaderboard/group_live.py); a non-member (or an unknown or malformed
+    id: no existence leak) is closed with 4403, and so is a member who leaves or is removed.
+    """
 
     metric_path = "/ws/leaderboard/"
+    group_id: str | None = None
+
+    async def admit(self, owner: dict, query: dict) -> bool:
+        requested = query.get("group")
+        if requested is None:
+            return True
+        self.group_id = requested[0]
+        if len(requested) != 1 or not GROUP_ID_RE.fullmatch(self.group_id):
+            return False
+        async with _shared().read_slots:
+            return await selectors.group_member_is(group_id=self.group_id, user_id=owner["user_id"])
 
     def follow(self, owner: dict) -> None:
-        self.stream = keys.events_stream()
-        self.groups = [keys.BOARD_GROUP]
+        if self.group_id is None:
+            self.stream = keys.events_stream()
+            self.groups = [keys.BOARD_GROUP]
+            return
+        self.stream = keys.group_events_stream(self.group_id)
+        self.groups = [keys.group_channel(self.group_id), keys.group_member_channel(self.group_id, owner["user_id"])]
 
     async def snapshot(self) -> dict:
+        if self.group_id is not None:
+            found = await selectors.group_snapshot(group_id=self.group_id)
+            return {"type": "leaderboard.snapshot", "group_id": self.group_id, **found}
         return {"type": "leaderboard.snapshot", **await selectors.leaderboard_snapshot()}
 
 

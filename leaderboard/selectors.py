@@ -60,23 +60,26 @@ def board_page(*, board: str, limit: int = 10, offset: int = 0) -> dict:
     return {"total": int(total), "entries": _entries(flat, offset)}
 
 
-def board_around(*, board: str, user_id: str, around: int = 2) -> dict:
-    """Return {rank, score, around} on any board by its key, as leaderboard_around (one round trip)."""
-    ref, field = keys.board_tie_ref(board, user_id)
-    row = _board_around(keys=[board, account_keys.users_names(), ref], args=[user_id, around, field])
-    if not row:
-        return {"rank": None, "score": 0, "around": []}
-    rank, encoded, first, flat = row
-    return {"rank": int(rank) + 1, "score": decode_points(encoded), "around": _entries(flat, int(first))}
-
-
 def leaderboard_around(
     *, user_id: str, around: int = 2, period: str = "all", at: datetime | None = None
 ) -> dict:
     """Return {rank, score, around} for a user and `around` entries each side (one round trip)."""
     board = keys.board(period, at)
     ref, field = keys.board_tie_ref(board, user_id)
-    row = _board_around(keys=[board, account_keys.users_names(), ref], args=[user_id, around, field])
+    return board_around(board=board, ref=ref, field=field, user_id=user_id, around=around)
+
+
+def board_around(*, board: str, user_id: str, around: int = 2, ref: str | None = None, field: str | None = None,
+                 tie: str | None = None) -> dict:
+    """{rank, score, around} on any board by its key (one round trip).
+
+    The user's tie is found where the board keeps it (`keys.board_tie_ref`), or at (ref, field)
+    (a group board: the global board's ties), or given as `tie`.
+    """
+    if ref is None or field is None:
+        ref, field = keys.board_tie_ref(board, user_id)
+    args = [user_id, around, field] + ([tie] if tie else [])
+    row = _board_around(keys=[board, account_keys.users_names(), ref], args=args)
     if not row:
         return {"rank": None, "score": 0, "around": []}
     rank, encoded, first, flat = row
@@ -114,6 +117,20 @@ async def leaderboard_snapshot() -> dict:
     """Return {entries: top 10, event_id: newest board event} read in one atomic step."""
     _, flat, newest = await _board_page.run_async(
         keys=[keys.board("all"), account_keys.users_names(), keys.events_stream()],
+        args=[0, TOP_N - 1],
+    )
+    return {"entries": _entries(flat, 0), "event_id": newest}
+
+
+async def group_member_is(*, group_id: str, user_id: str) -> bool:
+    """Whether the user is in the group (for its socket)."""
+    return bool(await async_redis_client().sismember(keys.group_members(group_id), user_id))
+
+
+async def group_snapshot(*, group_id: str) -> dict:
+    """Return a group board's {entries: top 10, event_id: newest group event} read in one atomic step."""
+    _, flat, newest = await _board_page.run_async(
+        keys=[keys.group_board(group_id), account_keys.users_names(), keys.group_events_stream(group_id)],
         args=[0, TOP_N - 1],
     )
     return {"entries": _entries(flat, 0), "event_id": newest}

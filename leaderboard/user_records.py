@@ -1,11 +1,9 @@
 """The leaderboard's per-user records, as registered with accounts/records.py (AppConfig.ready)."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
-
 from accounts.records import ERASE_BATCH, BoardSpan, RecordKind, keys_delete
 from config.redis.clients import redis_client
-from leaderboard import keys
+from leaderboard import groups, keys
 
 
 def global_board(now: int) -> list[BoardSpan]:
@@ -15,14 +13,7 @@ def global_board(now: int) -> list[BoardSpan]:
 
 def period_boards(now: int) -> list[BoardSpan]:
     """Every day and week board that can still exist at `now`, from the boards' own expiry rule."""
-    spans: list[BoardSpan] = []
-    at = datetime.fromtimestamp(now, tz=timezone.utc)
-    for period, step in (("day", timedelta(days=1)), ("week", timedelta(weeks=1))):
-        moment = at
-        while (expires := keys.board_expires_at(period, moment)) > now:
-            spans.append((keys.board(period, moment), expires))
-            moment -= step
-    return spans
+    return keys.period_boards_live(now)
 
 
 def personal_events_erase(user_id: str) -> None:
@@ -56,6 +47,10 @@ KINDS = (
                ban=True, hide=True, sweep=True),
     RecordKind(name="board.period", owner="leaderboard", documented=(), boards=period_boards,
                ban=True, hide=True, sweep=True),
+    # Memberships both ways and the group boards (privacy keeps a member on them: API.md).
+    RecordKind(name="groups", owner="leaderboard", order=45, erase=groups.groups_erase, export=groups.groups_export,
+               documented=("qb:grp:user:{uid}",), ban=True, sweep=True,
+               on_leave=groups.group_boards_leave, on_return=groups.group_boards_return),
     RecordKind(name="events.personal", owner="leaderboard", documented=("qb:lb:events:user:{uid}",),
                erase=personal_events_erase),
     RecordKind(name="sockets", owner="leaderboard", documented=("qb:lb:sockets:user:{uid}",),

@@ -23,6 +23,7 @@ from config.outbox.reader import outbox_script_args
 from config.redis.clients import redis_client
 from config.redis.lua import LuaScript
 from leaderboard import encoding, events
+from leaderboard import groups
 from leaderboard import keys as board_keys
 from quizzes import keys
 from quizzes.user_records import results_invalidate
@@ -93,6 +94,7 @@ def submission_disqualify(*, actor_id: str, submission_id: str, reason: str) -> 
     if reply[0] == "missing":
         raise NotFound("Submission not found.")
     if reply[0] == "disqualified":
+        groups.group_boards_resync(user_id=owner)  # its group boards follow the boards it moved
         if reply[5:]:
             events.events_announce_recorded(owner, reply[5:])
         results_invalidate(quiz_ids=[quiz_id])

@@ -22,7 +22,7 @@ from config.outbox.reader import outbox_script_args
 from config.redis.clients import redis_client
 from config.redis.lua import LuaScript
 from config.redis.replication import ReplicasNotAcknowledged, acknowledged, replicas_required
-from leaderboard import encoding, events
+from leaderboard import encoding, events, group_live
 from leaderboard import keys as board_keys
 from quizzes import keys
 from config.http.times import iso
@@ -37,11 +37,16 @@ _submission_rescue = LuaScript(_LUA / "submission_rescue.lua")
 # behind a 10,000-job backlog a pass cost 23.6 ms of Redis time, as 100 scripts of ~0.24 ms
 # each, vs 7.6 ms with the queue empty (bench/reconciler.py, quiet machine); a pass runs every 15 s.
 RESCUE_BATCH = 100
+GROUPS_RETRIES = 5  # reads of the user's groups before a job gives up (joins and leaves racing it)
 SUSPENDED_REASON = "The account is suspended; its queued submissions are not scored."
 
 
 class ScoringError(Exception):
     """A permanent failure: retrying cannot help, so the submission ends as `failed`."""
+
+
+class GroupsChanging(Exception):
+    """A transient failure: the user's groups changed under every read (RQ retries the job)."""
 
 
 _PROBLEMS = {
@@ -90,6 +95,50 @@ def submission_score(
         *(field for _, field in refs), submission_id, *events.score_events_limits(), SUSPENDED_REASON,
         *outbox_args,
     ]
+    # Group boards (issue 24): the user's groups and their boards go last. The script checks the
+    # list passed and, when a join or leave made it stale, answers "groups_changed" with the
+    # current ids before any write; the job runs it again with those. A worker remembers the
+    # last list per user, so a job stays one round trip unless the user's groups changed.
+    group_ids = _known_groups.get(user_id, [])
+    for _ in range(GROUPS_RETRIES):
+        reply = _apply(script_keys + _group_keys(user_id, group_ids, now), args + [*group_ids, len(group_ids)])
+        if reply[0] != "groups_changed":
+            break
+        group_ids = sorted(reply[1:])
+        _groups_remember(user_id, group_ids)
+    else:
+        raise GroupsChanging("The user's groups kept changing; the job is retried.")
+    top_of = []
+    if group_ids and reply[0] == "applied":  # the script's last element: groups whose top 10 holds the user
+        *reply, top_of = reply
+        top_of = top_of.split()
+    applied = _applied(reply, user_id=user_id, submission_id=submission_id)
+    if applied is not None and top_of:
+        group_live.group_events_record(group_ids=top_of, user_id=user_id)  # the group boards' own Streams (live)
+    return applied
+
+
+_known_groups: dict[str, list[str]] = {}  # user id -> group ids last seen by this process (a hint only)
+KNOWN_GROUPS_MAX = 10_000
+
+
+def _groups_remember(user_id: str, group_ids: list[str]) -> None:
+    if len(_known_groups) >= KNOWN_GROUPS_MAX:
+        _known_groups.pop(next(iter(_known_groups)))  # the oldest remembered: a hint, not a cache to keep right
+    _known_groups[user_id] = group_ids
+
+
+def _group_keys(user_id: str, group_ids: list[str], now: datetime) -> list[str]:
+    """The score script's group keys: the user's groups set, then each group's three boards (issue 24)."""
+    boards = [board_keys.board("all"), board_keys.board("day", now), board_keys.board("week", now)]
+    group_keys = [board_keys.user_groups(user_id)]
+    if group_ids:  # built once per job, then formatted per group (up to GROUPS_MAX_PER_USER of them)
+        templates = [board_keys.group_board_of("\0", board) for board in boards]
+        group_keys += [template.replace("\0", group_id) for group_id in group_ids for template in templates]
+    return group_keys
+
+
+def _apply(script_keys: list[str], args: list) -> list:
     if replicas_required():
         # Announce only what the replicas hold. Short of them this raises a transient error and
         # RQ retries the job, which then finds the score applied (no double score) and, like any
@@ -102,6 +151,10 @@ def submission_score(
             reply = short.replies[0]  # this run wrote nothing: nothing to wait for
     else:
         reply = _score_apply(keys=script_keys, args=args)
+    return reply
+
+
+def _applied(reply: list, *, user_id: str, submission_id: str) -> Applied | None:
     outcome = reply[0]
     if outcome in ("duplicate", "failed"):
         return None

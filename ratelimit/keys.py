@@ -4,6 +4,7 @@
 |---------------------------------------------|------|----------------------------------------|-------------------------------------------|
 | qb:rl:submissions:sliding:{uid}             | zset | window (60 s) after the newest entry   | attempt id -> admission time (epoch ms)   |
 | qb:rl:submissions:fixed:{uid}               | hash | until the current window ends          | start (window start, epoch ms), count     |
+| qb:rl:group-join:sliding:{uid}              | zset | window (1 min) after the newest entry  | attempt id -> admission time (epoch ms)   |
 | qb:rl:auth-ip:sliding:{sha256(ip)}          | zset | window (1 min) after the newest entry  | attempt id -> admission time (epoch ms)   |
 | qb:rl:login-failures:sliding:{sha256(name)} | zset | window (15 min) after the newest entry | attempt id -> attempt time (epoch ms)     |
 
@@ -18,6 +19,7 @@ from config.redis.keys import digest, key
 SUBMISSIONS = "submissions"
 AUTH_IP = "auth-ip"
 LOGIN_FAILURES = "login-failures"
+GROUP_JOIN = "group-join"
 
 
 def submissions(user_id: str, algorithm: str) -> str:
@@ -31,3 +33,8 @@ def auth_ip(ip: str, algorithm: str) -> str:
 def login_failures(username: str, algorithm: str) -> str:
     """Usernames are case-insensitive, so every spelling shares one failure count."""
     return key("rl", LOGIN_FAILURES, algorithm, digest(username.lower()))
+
+
+def group_join(user_id: str, algorithm: str) -> str:
+    """Group joins of one user: every attempt counts, found or not (join codes cannot be guessed)."""
+    return key("rl", GROUP_JOIN, algorithm, user_id)

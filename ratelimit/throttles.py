@@ -156,6 +156,19 @@ class SubmissionRateThrottle(RedisRateThrottle):
         return keys.submissions(user.id, self.limiter.algorithm)
 
 
+class GroupJoinRateThrottle(RedisRateThrottle):
+    """Group joins per user: RATELIMIT_GROUP_JOIN_RATE (sliding); an unknown code counts too."""
+
+    scope = keys.GROUP_JOIN
+    rate_setting = "RATELIMIT_GROUP_JOIN_RATE"
+
+    def get_cache_key(self, request, view) -> str | None:
+        user = request.user
+        if not getattr(user, "is_authenticated", False):
+            return None  # the endpoint answers 401 before throttling; nothing to count
+        return keys.group_join(user.id, self.limiter.algorithm)
+
+
 class AuthIpRateThrottle(RedisRateThrottle):
     """Login and register calls per client address, one shared budget: RATELIMIT_AUTH_IP_RATE."""
 

@@ -8,10 +8,11 @@ from ratelimit import keys
 
 
 def limits_erase(user_id: str) -> None:
-    """The user's submission windows, and the failed-login log of their username."""
+    """The user's submission and group-join windows, and the failed-login log of their username."""
     client = redis_client()
     username = client.hget(account_keys.user_profile(user_id), "username")
     names = [keys.submissions(user_id, algorithm) for algorithm in ("sliding", "fixed")]
+    names.append(keys.group_join(user_id, "sliding"))
     if username:
         names.append(keys.login_failures(username, "sliding"))
     keys_delete(client, names)
@@ -19,5 +20,6 @@ def limits_erase(user_id: str) -> None:
 
 KINDS = (
     RecordKind(name="ratelimit", owner="ratelimit", erase=limits_erase, order=40,
-               documented=("qb:rl:submissions:sliding:{uid}", "qb:rl:submissions:fixed:{uid}")),
+               documented=("qb:rl:submissions:sliding:{uid}", "qb:rl:submissions:fixed:{uid}",
+                           "qb:rl:group-join:sliding:{uid}")),
 )

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 CONTRACT = json.loads((Path(__file__).parent / "ops" / "openapi_contract.json").read_text())
-SAMPLE_IDS = {"quiz_id": "0123456789abcdef", "user_id": "fedcba9876543210", "submission_id": "ab" * 16}
+SAMPLE_IDS = {"quiz_id": "0123456789abcdef", "user_id": "fedcba9876543210", "submission_id": "ab" * 16,
+              "group_id": "00112233445566ff"}
 OPERATIONS = sorted(
     (method, re.sub(r"{(\w+)}", lambda m: SAMPLE_IDS[m[1]], path))
     for method, path in (key.split(" ", 1) for key in CONTRACT["operations"])

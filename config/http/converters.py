@@ -10,3 +10,12 @@ class UserIdConverter(StringConverter):
 
 
 register_converter(UserIdConverter, "user_id")
+
+
+class GroupIdConverter(StringConverter):
+    """Group ids are 16 hex digits too; anything else is a JSON 404 before any key is built."""
+
+    regex = "[0-9a-f]{16}"
+
+
+register_converter(GroupIdConverter, "group_id")

@@ -20,11 +20,14 @@
 -- and score_events_limits): the run that applies the score records its events in the same step,
 -- with score_events_record from leaderboard/lua/score_events.lua (loaded before this script)
 -- ARGV[17] the failure reason for a banned user's submission
+-- KEYS[<last 3n + 1>], ARGV[<last n + 1>]: the user's groups and their boards (issue 24, below)
 -- KEYS[21] the quiz's board zset   KEYS[22] its members hash (uid -> tie): the per-quiz board
 -- KEYS[23], ARGV[18] (only with the archive on) outbox stream and its cap: a `submission.scored`
 -- entry carries the processed record, the gain, its tie seq and the user's counters after it
--- Returns {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
--- username, <the recorded events, flat: tag, event id, previous id, live JSON per event>}
+-- Returns {"groups_changed", group ids...} (before any write) when the user's groups differ from those passed;
+-- {"applied", score, max_score, total_score, rank_before, rank_after, top10_changed (0/1),
+-- username, <the recorded events, flat: tag, event id, previous id, live JSON per event>,
+-- and with groups passed (issue 24) the ids of those whose all-time top 10 holds the user, space-separated}
 -- (ranks 1-based, "" when unranked); {"duplicate"} when it was scored before;
 -- {"failed"} when it was marked failed (or is now: its user is banned, so it is never scored); {"missing"} (no submission or profile); {"mismatch"}
 -- (another user's or another quiz's submission); {"no_key", version} when that version's
@@ -43,6 +46,20 @@ if s[4] == 'processed' then
   return {'duplicate'}
 elseif s[4] ~= 'queued' then
   return {'failed'}
+end
+-- Group boards (issue 24), part 1 of 2: the last ARGV is n, how many groups the user is in, the
+-- n ARGV before it their ids; the last 3n + 1 KEYS are the user's groups set, then each group's
+-- all-time, day and week board. A join or leave since the caller read the set answers
+-- {"groups_changed", <the current group ids>} before any write, and the caller runs it again with
+-- those: no group board misses a gain (the caller may pass a remembered list; this checks it).
+local group_n = tonumber(ARGV[#ARGV])
+local group_key0 = #KEYS - 3 * group_n
+local group_same = redis.call('SCARD', KEYS[group_key0]) == group_n
+for i = #ARGV - group_n, #ARGV - 1 do
+  group_same = group_same and redis.call('SISMEMBER', KEYS[group_key0], ARGV[i]) == 1
+end
+if not group_same then
+  return {'groups_changed', unpack(redis.call('SMEMBERS', KEYS[group_key0]))}
 end
 
 local version = s[3]
@@ -137,6 +154,46 @@ if p[3] then
     park_points(board, tie, points_of)
   end
 end
+-- Group boards (issue 24), part 2 of 2: whatever a period board gets, the user's group boards of
+-- that period get too, with the same member "<tie>:<uid>" and points; a hidden user's parked
+-- entry too (privacy does not hide a member from their groups). `group_top` collects the groups
+-- whose all-time top 10 now holds the user: only those can have a changed top 10 (the user only
+-- rose), so only those get their events recorded (leaderboard/group_live.py).
+local group_top = {}
+if group_n > 0 then
+  local slot = {[KEYS[4]] = 1, [KEYS[5]] = 2, [KEYS[6]] = 3}
+  local function entry_on(board)
+    if p[3] then
+      local entry = redis.call('HGET', KEYS[15], board)
+      local points, tie = string.match(entry or '', '^(%S+) (%S+)')
+      return tie and (tie .. ':' .. uid), points
+    end
+    local member = member_on(board)
+    return member, member and redis.call('ZSCORE', board, member)
+  end
+  local board_set = set_points
+  set_points = function(board, tie, points_of)
+    if not slot[board] then  -- a board groups do not mirror (the per-quiz board)
+      return board_set(board, tie, points_of)
+    end
+    local old_member = entry_on(board)
+    board_set(board, tie, points_of)
+    local member, points = entry_on(board)
+    for i = 1, group_n do
+      local group_board = KEYS[group_key0 + 3 * (i - 1) + slot[board]]
+      if old_member and old_member ~= member then
+        redis.call('ZREM', group_board, old_member)
+      end
+      redis.call('ZADD', group_board, points, member)
+      if slot[board] == 1 and redis.call('ZREVRANK', group_board, member) < 10 then
+        group_top[#group_top + 1] = ARGV[#ARGV - group_n - 1 + i]
+      end
+      if expiry[board] ~= '-' then
+        redis.call('EXPIREAT', group_board, expiry[board])
+      end
+    end
+  end
+end
 
 local before_member = not p[3] and member_on(KEYS[4])
 local rank_before = before_member and redis.call('ZREVRANK', KEYS[4], before_member) or nil
@@ -185,7 +242,7 @@ redis.call('HSET', KEYS[1], 'status', 'processed', 'score', score, 'max_score', 
 redis.call('ZREM', KEYS[14], ARGV[12])
 
 release_pin()
-if KEYS[23] then
+if group_key0 > 23 then  -- KEYS[23] is the outbox when one comes before the group keys
   local c = redis.call('HMGET', KEYS[1], 'created_at', 'created_ms')
   local solved = redis.call('HGET', KEYS[3], 'quizzes_solved')
   local data = cjson.encode({id = redis.call('HGET', KEYS[1], 'id'), user_id = uid, quiz_id = ARGV[2],
@@ -205,5 +262,8 @@ local events = score_events_record(
    rank_before = rank_before, rank_after = rank_after, top_changed = changed})
 for _, value in ipairs(events) do
   reply[#reply + 1] = value
+end
+if group_n > 0 then  -- issue 24: one last element, the groups whose top 10 holds the user, space-separated
+  reply[#reply + 1] = table.concat(group_top, ' ')
 end
 return reply

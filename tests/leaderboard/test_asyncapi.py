@@ -12,7 +12,7 @@ import jsonschema
 import yaml
 
 from config.redis.clients import reset_clients
-from leaderboard import keys, selectors
+from leaderboard import groups, keys, selectors
 from leaderboard.events import score_events_publish, with_event_id
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -89,14 +89,19 @@ def test_what_the_server_sends_matches_the_payload_schemas(api, make_user, board
     board(user["id"], 140)
     score_events_publish(user_id=user["id"], username=user["username"], submission_id="s" * 32, score=40,
                          total_score=140, rank_before=None, rank_after=1, top10_changed=True)
+    group = groups.group_create(user_id=user["id"], name="7b")  # the group socket's events too
     sent = [with_event_id(fields["body"], event_id)
-            for stream in (keys.events_stream(), keys.user_events_stream(user["id"]))
+            for stream in (keys.events_stream(), keys.user_events_stream(user["id"]),
+                           keys.group_events_stream(group["id"]))
             for event_id, fields in redis.xrange(stream)]
+    assert sum('"group_id"' in text for text in sent) == 2  # entered_top10 and top10_changed
 
     async def snapshots() -> list[dict]:
         try:
             return [{"type": "leaderboard.snapshot", **await selectors.leaderboard_snapshot()},
-                    {"type": "me.snapshot", **await selectors.me_snapshot(user_id=user["id"])}]
+                    {"type": "me.snapshot", **await selectors.me_snapshot(user_id=user["id"])},
+                    {"type": "leaderboard.snapshot", "group_id": group["id"],
+                     **await selectors.group_snapshot(group_id=group["id"])}]
         finally:
             reset_clients()
 

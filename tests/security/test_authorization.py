@@ -17,7 +17,7 @@ SECURED = [
     # Bearer, or the browser login's cookie (cookieAuth) as the alternative: no anonymous entry.
     if {"bearerAuth": []} in operation.get("security", []) and {} not in operation.get("security", [])
 ]
-FAKE_IDS = {"quiz_id": "0" * 16, "submission_id": "0" * 32, "user_id": "0" * 16}
+FAKE_IDS = {"quiz_id": "0" * 16, "submission_id": "0" * 32, "user_id": "0" * 16, "group_id": "0" * 16}
 FORGED_TOKENS = {
     "no header": None,
     "unknown token": "0123456789abcdef." + "x" * 43,
