@@ -9,6 +9,7 @@ from django.conf import settings
 from rq import cron
 
 from accounts.tasks import erasures_resume, inactive_users_cleanup
+from leaderboard.tasks import period_boards_retain
 from quizzes.tasks import submissions_reconcile
 
 cron.register(
@@ -41,4 +42,13 @@ cron.register(
     job_timeout=600,
     result_ttl=600,
     ttl=4 * settings.ERASURE_RESUME_AFTER_SECONDS,
+)
+
+cron.register(
+    period_boards_retain,
+    queue_name="maintenance",
+    cron=settings.PERIOD_RETAIN_CRON,
+    name="period-boards-retain",
+    job_timeout=60,
+    result_ttl=600,
 )

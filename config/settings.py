@@ -320,6 +320,13 @@ SCORE_RECONCILE_EVERY_SECONDS = env_int("SCORE_RECONCILE_EVERY_SECONDS", 15)
 # (end of quizzes)
 
 # --- Leaderboard and real time (leaderboard app) ------------------------------------------------
+# Finished day and week boards stay readable (`?period=day|week&ago=N`) for this many periods
+# after the current one; each board expires one day after its last readable period (keys.py).
+PERIOD_DAYS_KEPT = env_int("PERIOD_DAYS_KEPT", 14)
+PERIOD_WEEKS_KEPT = env_int("PERIOD_WEEKS_KEPT", 8)
+# When the scheduler gives every day and week board still in Redis the expiry of these settings
+# (boards finished under other settings, or before them; leaderboard.services.period_boards_retain).
+PERIOD_RETAIN_CRON = env_str("PERIOD_RETAIN_CRON", "43 * * * *")
 # Board events kept for replay (approximate cap: XADD MAXLEN ~).
 EVENTS_STREAM_MAXLEN = env_int("EVENTS_STREAM_MAXLEN", 10_000)
 # Personal events kept per user for /ws/me/ replay, and how long after the user's last event.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,12 +15,43 @@ from leaderboard import selectors
 from leaderboard.keys import PERIODS
 
 AROUND_MAX = 50
+AGO_MAX = 100_000  # past any retention: a 404, where a larger number is a 400
 
 
 class PeriodIn(serializers.Serializer):
     period = serializers.ChoiceField(
-        choices=PERIODS, default="all", help_text="all: all time; day / week: the current UTC day / ISO week"
+        choices=PERIODS, default="all", help_text="all: all time; day / week: a UTC day / ISO week (the current one unless `ago`)"
     )
+    ago = QueryIntegerField(
+        min_value=0, max_value=AGO_MAX, default=None, allow_null=True,
+        help_text="day / week only: 0 = the current period (the default), 1 = the one before, ...; "
+                  "a period older than kept (PERIOD_DAYS_KEPT, PERIOD_WEEKS_KEPT) is 404.",
+    )
+
+
+def board_moment(query: dict) -> dict:
+    """Turn a validated query's `period` and `ago` into the selector's `period` and `at` (400 / 404)."""
+    query = dict(query)
+    ago = query.pop("ago", None)
+    if ago is None:
+        return query
+    if query["period"] == "all":
+        raise serializers.ValidationError({"ago": ["Only a day or week board has past periods."]})
+    at = selectors.period_moment(period=query["period"], ago=ago)
+    if at is None:
+        raise NotFound("That period's board is no longer kept.")
+    return {**query, "at": at}
+
+
+NOT_KEPT = OpenApiResponse(
+    description="`not_found`: `ago` is past the periods kept (PERIOD_DAYS_KEPT, PERIOD_WEEKS_KEPT)."
+)
+
+
+class PeriodOut(serializers.Serializer):
+    name = serializers.CharField(help_text="all, day or week")
+    starts_at = serializers.DateTimeField(allow_null=True, help_text="ISO-8601 UTC; null for all")
+    ends_at = serializers.DateTimeField(allow_null=True, help_text="when this board resets; null for all")
 
 
 class EntryOut(serializers.Serializer):
@@ -93,6 +124,7 @@ class PageIn(PeriodIn):
 class PageOut(serializers.Serializer):
     total = serializers.IntegerField()
     entries = EntryOut(many=True)
+    period = PeriodOut()
 
 
 class AroundIn(PeriodIn):
@@ -109,17 +141,19 @@ class LeaderboardViewSet(ViewSet):
     def get_view_name(self) -> str:
         return self.name or "Leaderboard"  # the page is one object, not the router's "List"
 
-    @extend_schema(operation_id="leaderboard_retrieve", parameters=[PageIn], responses={200: PageOut})
+    @extend_schema(operation_id="leaderboard_retrieve", parameters=[PageIn], responses={200: PageOut, 404: NOT_KEPT})
     def list(self, request):
         """A page of the board, best first; equal scores are ordered by who reached them first."""
-        page = selectors.leaderboard_page(**query_validated(PageIn, request))
+        page = selectors.leaderboard_page(**board_moment(query_validated(PageIn, request)))
         return Response(page)  # the selector's dict is PageOut's shape
 
-    @extend_schema(parameters=[AroundIn], responses={200: AroundOut})
+    @extend_schema(parameters=[AroundIn], responses={200: AroundOut, 404: NOT_KEPT})
     @action(detail=False, methods=["get"], name="My rank")
     def me(self, request):
         """The caller's rank and score with `around` entries on each side."""
-        window = selectors.leaderboard_around(user_id=request.user.id, **query_validated(AroundIn, request))
+        window = selectors.leaderboard_around(
+            user_id=request.user.id, **board_moment(query_validated(AroundIn, request))
+        )
         return Response(window)  # AroundOut's shape
 
     @extend_schema(parameters=[PeriodIn], responses={200: RankOut})
@@ -127,7 +161,7 @@ class LeaderboardViewSet(ViewSet):
             name="User rank")
     def user_rank(self, request, user_id: str):
         """Any user's rank and score."""
-        found = selectors.leaderboard_rank_of(user_id=user_id, **query_validated(PeriodIn, request))
+        found = selectors.leaderboard_rank_of(user_id=user_id, **board_moment(query_validated(PeriodIn, request)))
         if found is None:
             raise NotFound("User not found.")
         return Response(found)  # RankOut's shape

@@ -9,7 +9,7 @@ from rest_framework.viewsets import ViewSet
 
 from config.http.fields import QueryIntegerField, StrictCharField
 from leaderboard import groups
-from leaderboard.apis import AroundIn, AroundOut, PageIn, PageOut, query_validated
+from leaderboard.apis import NOT_KEPT, AroundIn, AroundOut, PageIn, PageOut, board_moment, query_validated
 from ratelimit.throttles import GroupJoinRateThrottle
 
 
@@ -118,17 +118,19 @@ class GroupViewSet(ViewSet):
         groups.group_member_remove(group_id=group_id, user_id=user_id, actor_id=request.user.id)
         return Response(status=204)
 
-    @extend_schema(operation_id="groups_leaderboard_retrieve", parameters=[PageIn], responses={200: PageOut})
+    @extend_schema(operation_id="groups_leaderboard_retrieve", parameters=[PageIn], responses={200: PageOut, 404: NOT_KEPT})
     @action(detail=True, methods=["get"], name="Group leaderboard")
     def leaderboard(self, request, group_id: str):
         """A page of the group's board, ranked among its members only."""
-        page = groups.group_board_page(group_id=group_id, user_id=request.user.id, **query_validated(PageIn, request))
+        page = groups.group_board_page(group_id=group_id, user_id=request.user.id,
+                                       **board_moment(query_validated(PageIn, request)))
         return Response(page)
 
-    @extend_schema(parameters=[AroundIn], responses={200: AroundOut})
+    @extend_schema(parameters=[AroundIn], responses={200: AroundOut, 404: NOT_KEPT})
     @action(detail=True, methods=["get"], url_path="leaderboard/me", url_name="leaderboard-me",
             name="My rank in the group")
     def leaderboard_me(self, request, group_id: str):
         """The caller's rank and score on the group's board with `around` entries on each side."""
-        window = groups.group_board_around(group_id=group_id, user_id=request.user.id, **query_validated(AroundIn, request))
+        window = groups.group_board_around(group_id=group_id, user_id=request.user.id,
+                                           **board_moment(query_validated(AroundIn, request)))
         return Response(window)

@@ -349,24 +349,28 @@ def group_members_page(*, group_id: str, user_id: str, limit: int, offset: int) 
     return {"total": total, "entries": entries}
 
 
-def group_board_page(*, group_id: str, user_id: str, period: str, limit: int, offset: int) -> dict:
-    """A page of a group's board, ranked among its members only (the global board's read script)."""
+def group_board_page(*, group_id: str, user_id: str, period: str, limit: int, offset: int,
+                     at: datetime | None = None) -> dict:
+    """A page of a group's board, ranked among its members only (the global board's read script).
+
+    `at`: an instant in the day or week to read (a past one's final board); the current one by default.
+    """
+    at = at or datetime.now(timezone.utc)
     # One round trip: the membership check and the page in one pipeline (the page of a
     # non-member is read and dropped; the 404 is the same as for an unknown group).
     pipe = redis_client().pipeline(transaction=False)
     pipe.sismember(keys.group_members(group_id), user_id)
-    selectors._board_page(keys=[keys.group_board(group_id, period), account_keys.users_names()],
+    selectors._board_page(keys=[keys.group_board(group_id, period, at), account_keys.users_names()],
                           args=[offset, offset + limit - 1], client=pipe)
     member, (total, flat, _) = pipe.execute()
     if not member:
         raise GroupNotFound()
-    return {"total": int(total), "entries": selectors._entries(flat, offset)}
+    return {"total": int(total), "entries": selectors._entries(flat, offset), "period": selectors.period_of(period, at)}
 
 
-def group_board_around(*, group_id: str, user_id: str, period: str, around: int) -> dict:
-    """The caller's {rank, score, around} on a group's board."""
-    now = datetime.now(timezone.utc)
-    global_board = keys.board(period, now)
+def group_board_around(*, group_id: str, user_id: str, period: str, around: int, at: datetime | None = None) -> dict:
+    """The caller's {rank, score, around} on a group's board (of the period containing `at`; now by default)."""
+    global_board = keys.board(period, at or datetime.now(timezone.utc))
     pipe = redis_client().pipeline(transaction=False)
     pipe.sismember(keys.group_members(group_id), user_id)
     pipe.hget(account_keys.user_profile(user_id), "hidden")

@@ -3,9 +3,9 @@
 | key                          | type   | TTL                                    | contents                                   |
 |------------------------------|--------|----------------------------------------|--------------------------------------------|
 | qb:lb:all                    | zset   | none                                   | "<tie>:<uid>" -> total points (see encoding.py); each user's tie is the profile field `board_tie` |
-| qb:lb:day:{YYYY-MM-DD}       | zset   | until 2 days after the UTC day         | "<tie>:<uid>" -> points earned that day    |
+| qb:lb:day:{YYYY-MM-DD}       | zset   | until PERIOD_DAYS_KEPT + 1 days after the UTC day | "<tie>:<uid>" -> points earned that day    |
 | qb:lb:day:{YYYY-MM-DD}:members | hash | the day board's                        | uid -> its tie on that board               |
-| qb:lb:week:{YYYY-Www}        | zset   | until 8 days after the ISO week        | "<tie>:<uid>" -> points earned that week   |
+| qb:lb:week:{YYYY-Www}        | zset   | until PERIOD_WEEKS_KEPT weeks + 1 day after the ISO week | "<tie>:<uid>" -> points earned that week   |
 | qb:lb:week:{YYYY-Www}:members | hash  | the week board's                       | uid -> its tie on that board               |
 | qb:lb:seq                    | string | none                                   | the change counter whose value orders ties |
 | qb:lb:events                 | stream | none; capped (XADD MAXLEN ~ EVENTS_STREAM_MAXLEN) | board events, field `body` = event JSON without its id |
@@ -37,6 +37,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from django.conf import settings
+
 from accounts import keys as account_keys
 from config.redis.keys import digest, key
 
@@ -57,18 +59,36 @@ def board(period: str = "all", at: datetime | None = None) -> str:
     raise ValueError(f"unknown period {period!r}")
 
 
-def board_expires_at(period: str, at: datetime) -> int | None:
-    """Epoch seconds at which the period board containing `at` may disappear (None: never)."""
-    if period == "all":
-        return None
+def period_span(period: str, at: datetime) -> tuple[datetime, datetime]:
+    """Return the (start, end) instants of the day or ISO week containing `at` (end exclusive)."""
+    at = at.astimezone(timezone.utc)
     day_start = datetime(at.year, at.month, at.day, tzinfo=timezone.utc)
     if period == "day":
-        end = day_start + timedelta(days=1)
-        return int((end + timedelta(days=2)).timestamp())
+        return day_start, day_start + timedelta(days=1)
     if period == "week":
-        end = day_start + timedelta(days=7 - at.weekday())
-        return int((end + timedelta(days=8)).timestamp())
+        start = day_start - timedelta(days=at.weekday())
+        return start, start + timedelta(days=7)
     raise ValueError(f"unknown period {period!r}")
+
+
+PERIOD_STEPS = {"day": timedelta(days=1), "week": timedelta(weeks=1)}
+
+
+def periods_kept(period: str) -> int:
+    """How many finished day or week boards stay readable (`ago` 1..this): the settings."""
+    return settings.PERIOD_DAYS_KEPT if period == "day" else settings.PERIOD_WEEKS_KEPT
+
+
+def board_expires_at(period: str, at: datetime) -> int | None:
+    """Epoch seconds at which the period board containing `at` may disappear (None: never).
+
+    A board stays while it is `ago` <= periods_kept(period) of the current period, and one day
+    more, so that a read racing the reset still finds the board it computed.
+    """
+    if period == "all":
+        return None
+    _, end = period_span(period, at)
+    return int((end + periods_kept(period) * PERIOD_STEPS[period] + timedelta(days=1)).timestamp())
 
 
 def period_boards_live(now: int) -> list[tuple[str, int]]:

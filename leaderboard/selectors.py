@@ -7,10 +7,11 @@ the event loop's own Redis pool.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from accounts import keys as account_keys
+from config.http.times import iso
 from config.redis.clients import async_redis_client
 from config.redis.lua import LuaScript
 from leaderboard import keys
@@ -34,23 +35,41 @@ def _entries(flat: list, first: int) -> list[dict]:
     return rows
 
 
+def period_moment(*, period: str, ago: int, now: datetime | None = None) -> datetime | None:
+    """Return an instant inside the day or week `ago` periods before `now`'s (None: `all`, or past retention)."""
+    now = now or datetime.now(timezone.utc)
+    if period == "all" or ago > keys.periods_kept(period):
+        return None
+    return now - ago * keys.PERIOD_STEPS[period]
+
+
+def period_of(period: str, at: datetime) -> dict:
+    """Return a board's `period` object: {name, starts_at, ends_at} (both null for `all`)."""
+    if period == "all":
+        return {"name": "all", "starts_at": None, "ends_at": None}
+    start, end = keys.period_span(period, at)
+    return {"name": period, "starts_at": iso(start), "ends_at": iso(end)}
+
+
 def leaderboard_page(
     *, period: str = "all", limit: int = 10, offset: int = 0, at: datetime | None = None
 ) -> dict:
-    """Return {total, entries} for one page of a board, best first (one round trip)."""
+    """Return {total, entries, period} for one page of a board, best first (one round trip)."""
+    at = at or datetime.now(timezone.utc)
     total, flat, _ = _board_page(**_page_call(period, limit, offset, at))
-    return {"total": int(total), "entries": _entries(flat, offset)}
+    return {"total": int(total), "entries": _entries(flat, offset), "period": period_of(period, at)}
 
 
 async def leaderboard_page_async(
     *, period: str = "all", limit: int = 10, offset: int = 0, at: datetime | None = None
 ) -> dict:
     """`leaderboard_page` on the running event loop's Redis pool (leaderboard/fastreads.py)."""
+    at = at or datetime.now(timezone.utc)
     total, flat, _ = await _board_page.run_async(**_page_call(period, limit, offset, at))
-    return {"total": int(total), "entries": _entries(flat, offset)}
+    return {"total": int(total), "entries": _entries(flat, offset), "period": period_of(period, at)}
 
 
-def _page_call(period: str, limit: int, offset: int, at: datetime | None) -> dict:
+def _page_call(period: str, limit: int, offset: int, at: datetime) -> dict:
     return {"keys": [keys.board(period, at), account_keys.users_names()], "args": [offset, offset + limit - 1]}
 
 

@@ -1,5 +1,5 @@
-"""Writes for the leaderboard outside scoring: setting points directly, migrating boards, and the
-leases that cap each user's open WebSockets.
+"""Writes for the leaderboard outside scoring: setting points directly, migrating boards, the
+period boards' retention, and the leases that cap each user's open WebSockets.
 
 Scoring writes boards in quizzes/lua/score_apply.lua; these use the same encoding
 (leaderboard/encoding.py) and the same change counter, so their ties order with its ties.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
@@ -108,6 +108,38 @@ def _migrate_batch(rows: list[tuple[int, int, str, str, int]]) -> None:
 
 
 # --- WebSocket leases (the per-user cap; leaderboard/consumers.py) ------------------------------
+
+
+RETAIN_HORIZON_DAYS = 400  # how far back the retention pass looks (at least the kept periods and two)
+
+
+def period_boards_retain(*, now: int | None = None) -> int:
+    """Give every day and week board of the last RETAIN_HORIZON_DAYS the expiry of the retention settings.
+
+    Each score sets its boards' EXPIREAT (keys.board_expires_at), but a finished board is never
+    scored again: without this pass a board finished under a shorter retention (before
+    PERIOD_DAYS_KEPT / PERIOD_WEEKS_KEPT were raised, or before they existed) would still vanish
+    at its old instant, and one finished under a longer one would outlive what the sweep, bans
+    and erasure enumerate (leaderboard/user_records.py). A board past the rule is deleted (an
+    EXPIREAT in the past). One pipelined round trip of EXPIREATs (a missing key is a no-op);
+    returns how many boards are kept.
+    """
+    now = int(time.time()) if now is None else now
+    at = datetime.fromtimestamp(now, tz=timezone.utc)
+    pipe = redis_client().pipeline(transaction=False)
+    expiries = []
+    for period in ("day", "week"):
+        moment = at
+        step = keys.PERIOD_STEPS[period]
+        horizon = max(timedelta(days=RETAIN_HORIZON_DAYS), (keys.periods_kept(period) + 2) * step)
+        while moment > at - horizon:
+            board, expires = keys.board(period, moment), keys.board_expires_at(period, moment)
+            pipe.expireat(board, expires)
+            pipe.expireat(keys.board_members(board), expires)
+            expiries.append(expires)
+            moment -= step
+    found = pipe.execute()[::2]
+    return sum(1 for exists, expires in zip(found, expiries) if exists and expires > now)
 
 
 def _now_ms() -> int:

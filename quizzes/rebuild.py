@@ -41,8 +41,14 @@ _quiz_restore = LuaScript(_LUA / "quiz_restore.lua")
 _submission_restore = LuaScript(_LUA / "submission_restore.lua")
 
 BATCH = 500
-# Period boards live at most 8 days past their week (leaderboard/keys.py): older gains are moot.
-PERIOD_LOOKBACK_DAYS = 16
+
+
+def period_lookback(now: datetime) -> datetime:
+    """The oldest instant whose day or week board can still be alive at `now` (the retention settings)."""
+    return min(
+        now - (board_keys.periods_kept(period) + 1) * board_keys.PERIOD_STEPS[period] - timedelta(days=2)
+        for period in ("day", "week")
+    )
 
 
 @dataclass
@@ -164,8 +170,12 @@ def _quiz_board_entries(user_ids: list[str]) -> dict[str, list[tuple[str, int, i
 
 
 def _period_points(now: datetime) -> dict[str, dict[str, list[int]]]:
-    """user id -> {period board key: [points, last gain's seq, EXPIREAT]} for boards alive at `now`."""
-    since = int((now - timedelta(days=PERIOD_LOOKBACK_DAYS)).timestamp())
+    """user id -> {period board key: [points, last gain's seq, EXPIREAT]} for boards alive at `now`.
+
+    Every board still kept (finished ones up to PERIOD_DAYS_KEPT / PERIOD_WEEKS_KEPT back) comes
+    back with its final points; the rest have expired and are skipped.
+    """
+    since = int(period_lookback(now).timestamp())
     with connection.cursor() as cursor:
         cursor.execute("SELECT user_id, scored_at, gain, seq FROM quizzes_submission WHERE gain > 0 AND scored_at >= %s",
                        [since])

@@ -83,6 +83,17 @@ HANDED_OVER = [
     (BOARD + "?limit=" + "1" * 600, {}),
     *[(target, {}) for target in REFUSED_QUERIES],
     (ME + "?unused=1&unused=2", {}),  # a repeat the view does not read: served, by the full stack
+    # Past periods' boards (issue 25): answered by the full stack, 200, 404 past retention, 400.
+    (BOARD + "?ago=0", {}),
+    (BOARD + "?period=day&ago=0", {}),
+    (BOARD + "?period=day&ago=1", {}),
+    (BOARD + "?period=week&ago=8&limit=3", {}),
+    (BOARD + "?period=day&ago=15", {}),
+    (BOARD + "?period=week&ago=9", {}),
+    (BOARD + "?period=all&ago=1", {}),
+    (BOARD + "?ago=1", {}),
+    (BOARD + "?period=day&ago=-1", {}),
+    (BOARD + "?period=day&ago=", {}),
 ]
 
 SKIP_HEADERS = {"date", "server"}
@@ -156,6 +167,14 @@ def test_fast_and_full_stack_answer_alike(servers, people, api):
 
     plain = _send(fast.url, "GET", BOARD + "?limit=3", _headers(token, {}))
     assert [e["username"] for e in plain.json()["entries"]] == ["user11", "user10", "user9"]
+    assert plain.json()["period"] == {"name": "all", "starts_at": None, "ends_at": None}
+    week = _send(fast.url, "GET", BOARD + "?period=week", _headers(token, {})).json()["period"]
+    assert week["name"] == "week" and week["starts_at"] < week["ends_at"]
+    past = {q: _send(fast.url, "GET", BOARD + q, _headers(token, {})) for q in
+            ("?period=day&ago=15", "?period=week&ago=9", "?period=all&ago=1", "?period=day&ago=1")}
+    assert [(r.status_code, r.json().get("error", {}).get("code")) for r in past.values()] == [
+        (404, "not_found"), (404, "not_found"), (400, "invalid"), (200, None),
+    ]
     refused = [_send(fast.url, "GET", target, _headers(token, {})) for target in REFUSED_QUERIES]
     assert {(r.status_code, r.json()["error"]["code"]) for r in refused} == {(400, "invalid")}
     bz2_body = _send(fast.url, "GET", BOARD, bz2_json, b"{}")

@@ -37,7 +37,7 @@ def test_paging(players, auth_client):
     assert body["total"] == 4
     assert _names(body["entries"]) == [(2, "alice", 200), (3, "bob", 200)]
     past_end = auth_client(players["erin"]["token"]).get("/api/v1/leaderboard?offset=10").json()
-    assert past_end == {"total": 4, "entries": []}
+    assert past_end == {"total": 4, "entries": [], "period": {"name": "all", "starts_at": None, "ends_at": None}}
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-1", "limit=x", "period=year", "period=", "limit="])

@@ -52,7 +52,23 @@ def test_evicted_users_lose_every_live_session(redis, member, now, auth_client):
 
 def test_sweep_covers_every_board_still_alive(now):
     assert set(boards_at(now)) <= set(lifecycle.live_boards(now=now))
-    # Day boards live 2 days past their day, week boards 8 days past their ISO week.
+    # Boards live PERIOD_DAYS_KEPT (14) days / PERIOD_WEEKS_KEPT (8) weeks past their period, and a day.
+    monday = 1_800_273_600  # 2027-01-18T12:00:00Z
+    assert lifecycle.live_boards(now=monday) == [
+        "qb:lb:all", *[f"qb:lb:day:2027-01-{d:02d}" for d in range(18, 2, -1)],
+        "qb:lb:week:2027-W03", "qb:lb:week:2027-W02", "qb:lb:week:2027-W01",
+        *[f"qb:lb:week:2026-W{w}" for w in range(53, 46, -1)],
+    ]
+    wednesday = monday + 2 * 86_400
+    assert lifecycle.live_boards(now=wednesday)[-10:] == [
+        "qb:lb:day:2027-01-05", "qb:lb:week:2027-W03", "qb:lb:week:2027-W02", "qb:lb:week:2027-W01",
+        *[f"qb:lb:week:2026-W{w}" for w in range(53, 47, -1)],
+    ]
+
+
+def test_sweep_follows_the_retention_settings(settings):
+    """With one period kept, the boards are those of the former fixed rule (2 days, 8 days)."""
+    settings.PERIOD_DAYS_KEPT = settings.PERIOD_WEEKS_KEPT = 1
     monday = 1_800_273_600  # 2027-01-18T12:00:00Z
     assert lifecycle.live_boards(now=monday) == [
         "qb:lb:all", "qb:lb:day:2027-01-18", "qb:lb:day:2027-01-17", "qb:lb:day:2027-01-16",

@@ -64,7 +64,8 @@ def test_queue_stats_list_live_cron_schedulers_and_their_jobs(auth_client):
     (live,) = resp.json()["cron_schedulers"]
     assert live["name"] == scheduler.name
     jobs = {job["name"]: job for job in live["jobs"]}
-    assert set(jobs) == {"inactive-users-cleanup", "submissions-reconcile", "erasures-resume"}
+    assert set(jobs) == {"inactive-users-cleanup", "submissions-reconcile", "erasures-resume", "period-boards-retain"}
+    assert jobs["period-boards-retain"]["cron"] == settings.PERIOD_RETAIN_CRON
     assert jobs["erasures-resume"]["interval"] == settings.ERASURE_RESUME_AFTER_SECONDS
     job = jobs["inactive-users-cleanup"]
     assert job["cron"] == "17 * * * *"
