@@ -113,3 +113,32 @@ def test_the_page_says_signed_out_when_its_session_ends_elsewhere(site, browser)
     assert site.http.post("/api/v1/auth/logout-all", headers=site.bearer(user)).status_code == 204
     wait_for(browser, lambda d: _status(d) == "signed out", "the page to notice the session ended")
     assert "Log in again" in _events(browser)
+
+
+def test_a_member_switches_the_live_page_to_a_group_board(site, browser, worker):
+    admin = site.register("teacher", admin=True)
+    quiz = site.http.post("/api/v1/quizzes", json=QUIZ, headers=site.bearer(admin)).json()
+    carol, dave, erin = site.register("carol"), site.register("dave"), site.register("erin")
+    group = site.http.post("/api/v1/groups", json={"name": "Class 4B"}, headers=site.bearer(carol)).json()
+    joined = site.http.post("/api/v1/groups/join", json={"join_code": group["join_code"]}, headers=site.bearer(dave))
+    assert joined.status_code == 200, joined.text
+    _submit(site, erin, quiz["id"], [1, 0])  # 50: top of the global board, not in the class
+    _submit(site, carol, quiz["id"], [1, 1])  # 30
+
+    browser_login(browser, site, carol, next_path="/live/")
+    wait_for(browser, lambda d: ("1", "erin", "50") in _top10(d), "the global board")
+    choose = Select(browser.find_element(By.ID, "board-select"))
+    assert [o.text for o in choose.options] == ["Everyone", "Class 4B"]
+    choose.select_by_visible_text("Class 4B")
+    wait_for(browser, lambda d: _status(d) == "live" and _top10(d) == [("1", "carol", "30")], "the class's board")
+    assert browser.find_element(By.ID, "board-title").text == "Top 10 · Class 4B"
+    wait_for(browser, lambda d: d.find_element(By.ID, "my-rank").text == "#1", "my rank in the class")
+
+    _submit(site, dave, quiz["id"], [1, 0])  # a classmate's score arrives live on the class's board
+    wait_for(browser, lambda d: _top10(d)[:1] == [("1", "dave", "50")], "dave on top of the class", timeout=5)
+    wait_for(browser, lambda d: d.find_element(By.ID, "my-rank").text == "#2", "my rank in the class moved")
+    shot(browser, "14-live-group")
+    choose.select_by_visible_text("Everyone")
+    wait_for(browser, lambda d: ("1", "erin", "50") in _top10(d) or ("1", "dave", "50") in _top10(d),
+             "back on the global board")
+    assert browser.find_element(By.ID, "board-title").text == "Top 10"

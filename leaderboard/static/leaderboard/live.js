@@ -86,8 +86,9 @@
   }
 
   // --- WebSockets: one-time ticket per connection, replay from the last event id ----------------
-  function feed(kind, path, onMessage) {
-    let lastEventId = null, delay = 500, socket = null;
+  // Returns a handle whose close() ends the feed for good (no reconnect): switching boards.
+  function feed(kind, path, onMessage, query = "") {
+    let lastEventId = null, delay = 500, socket = null, closed = false;
 
     async function connect() {
       let ticket;
@@ -99,7 +100,8 @@
       } catch (e) {
         return retry();
       }
-      let url = wsBase + path + "?ticket=" + encodeURIComponent(ticket);
+      if (closed) return;
+      let url = wsBase + path + "?ticket=" + encodeURIComponent(ticket) + query;
       if (lastEventId) url += "&last_event_id=" + encodeURIComponent(lastEventId);
       socket = new WebSocket(url);
       // The backoff resets on the first message, not on open: a socket the server accepts and
@@ -112,12 +114,15 @@
         onMessage(event);
       };
       socket.onclose = (close) => {
+        if (closed) return;
         if (close.code === 4401) return ended();
+        if (close.code === 4403) return gone();
         retry();
       };
     }
 
     function retry() {
+      if (closed) return;
       setStatus(kind, "reconnecting");
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 5000);
@@ -128,29 +133,76 @@
       logEvent("Your session ended. Log in again to keep watching.");
     }
 
+    function gone() {
+      setStatus(kind, "ended");
+      logEvent("You are no longer a member of that group.");
+    }
+
     connect();
+    return { close() { closed = true; if (socket) socket.close(); } };
   }
 
-  feed("board", "/ws/leaderboard/", (event) => {
+  // --- The board: everyone's, or one of the caller's groups (/ws/leaderboard/?group=<id>) -------
+  const boardSelect = $("board-select"), boardTitle = $("board-title");
+  let group = "", boardFeed = null;
+
+  function onBoardEvent(event) {
+    if ((event.group_id || "") !== group) return; // a message of the board we just left
     switch (event.type) {
       case "leaderboard.snapshot":
       case "leaderboard.top10_changed":
         renderTop(event.entries);
         if (event.type === "leaderboard.top10_changed") logEvent("The top 10 changed.");
+        if (group) showGroupRank();
         break;
       case "leaderboard.entered_top10":
         logEvent(`${event.username} entered the top 10 at #${event.rank} with ${event.score} points.`);
         break;
     }
-  });
+  }
+
+  async function showGroupRank() {
+    const { resp, data } = await api("GET", `/api/v1/groups/${group}/leaderboard/me?around=0`);
+    if (resp.ok && group) showMe(data.rank, data.score);
+  }
+
+  function watchBoard(groupId) {
+    if (boardFeed) boardFeed.close();
+    group = groupId;
+    const name = boardSelect.selectedOptions[0] ? boardSelect.selectedOptions[0].textContent : "";
+    boardTitle.textContent = group ? `Top 10 · ${name}` : "Top 10";
+    $("me-title").textContent = group ? "My rank in the group" : "My rank";
+    setStatus("board", "connecting");
+    boardFeed = feed("board", "/ws/leaderboard/", onBoardEvent, group ? "&group=" + encodeURIComponent(group) : "");
+    if (group) showGroupRank(); else api("GET", "/api/v1/me").then(({ resp, data }) => {
+      if (resp.ok && !group) showMe(data.rank, data.total_score);
+    });
+  }
+
+  async function loadGroups() {
+    const { resp, data } = await api("GET", "/api/v1/groups");
+    if (!resp.ok) return;
+    for (const g of data) {
+      const opt = document.createElement("option");
+      opt.value = g.id;
+      opt.textContent = g.name;
+      boardSelect.append(opt);
+    }
+    boardSelect.hidden = data.length === 0; // nothing to choose without a group
+  }
+
+  boardSelect.addEventListener("change", () => watchBoard(boardSelect.value));
+  boardSelect.hidden = true;
+  loadGroups();
+  watchBoard("");
 
   feed("me", "/ws/me/", (event) => {
     switch (event.type) {
       case "me.snapshot":
-        showMe(event.rank, event.total_score);
+        if (!group) showMe(event.rank, event.total_score);
         break;
       case "submission.processed":
-        showMe(event.rank, event.total_score);
+        if (group) showGroupRank(); else showMe(event.rank, event.total_score);
         logEvent(`Your submission scored ${event.score} points; total ${event.total_score}.`);
         // The score can arrive before the submission's own 202 response does.
         scored.set(event.submission_id, `Scored ${event.score} points. Total ${event.total_score}.`);
