@@ -176,7 +176,7 @@ def test_the_api_root_links_lead_to_the_quizzes_and_the_leaderboard(site, browse
     browser.find_element(By.LINK_TEXT, f"{site.url}/api/v1/leaderboard").click()
     board = wait_for(browser, lambda d: d.current_url.endswith("/api/v1/leaderboard") and _response_json(d),
                      "the leaderboard")
-    assert board == {"total": 0, "entries": []}
+    assert board == {"total": 0, "entries": [], "period": {"name": "all", "starts_at": None, "ends_at": None}}
     # Its breadcrumb leads back to the root.
     browser.find_element(By.CSS_SELECTOR, ".breadcrumb a").click()
     wait_for(browser, lambda d: d.current_url.endswith("/api/v1/"), "the root from the breadcrumb")
