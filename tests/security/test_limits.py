@@ -141,7 +141,8 @@ def test_the_around_window_is_capped(player, query):
 
 def test_the_largest_page_is_served(player):
     _, client = player()
-    assert client.get("/api/v1/leaderboard?limit=100&offset=10000000").json() == {"total": 0, "entries": []}
+    assert client.get("/api/v1/leaderboard?limit=100&offset=10000000").json() == {
+        "total": 0, "entries": [], "period": {"name": "all", "starts_at": None, "ends_at": None}}
 
 
 # --- headers, ids and tickets ------------------------------------------------------------------
