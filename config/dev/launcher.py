@@ -25,6 +25,7 @@ from config.dev.embedded_redis import EmbeddedRedis, EmbeddedRedisError
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / ".data"
 WATCH_SECONDS = 0.5  # how often the launcher checks that the embedded Redis still runs
+STOP_SECONDS = 15.0  # how long honcho may take to stop its processes before the launcher ends them
 
 
 def _secret_key_file(name: str = "secret_key") -> Path:
@@ -91,9 +92,34 @@ def _watch(honcho: subprocess.Popen, redis: EmbeddedRedis | None, greeting: tupl
                 f"the embedded redis-server on 127.0.0.1:{redis.port} died ({redis.exit_status()}); "
                 f"stopping. {redis.log_tail()}"
             )
-            honcho.send_signal(signal.SIGINT)
-            honcho.wait()
+            _stop(honcho)
             return 1
+
+
+def _stop(honcho: subprocess.Popen) -> int:
+    """Ask honcho to stop every process; end its whole process group if it has not in STOP_SECONDS.
+
+    honcho (2.0) can crash inside its own SIGINT handler when the signal lands while it prints a
+    line ("reentrant call inside <_io.BufferedWriter name='<stdout>'>"): its main thread dies, its
+    reader threads keep the interpreter alive, and every Procfile process goes on running. Seen
+    in tests/test_make_run.py when the embedded Redis died amid a burst of log lines: `make run`
+    hung instead of stopping. honcho runs in a process group of its own, so the group ends here.
+    """
+    honcho.send_signal(signal.SIGINT)
+    try:
+        return honcho.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        _say("honcho did not stop its processes in time; ending them")
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(honcho.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            return honcho.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            continue
+    return honcho.wait()
 
 
 def main() -> int:
@@ -124,14 +150,15 @@ def main() -> int:
     dev_env_write({"REDIS_URL": env["REDIS_URL"], **recorded})
     _say(f"Redis {env['REDIS_URL']}, recorded in {DATA / 'dev.env'} for manage.py and make admin/manage")
     honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-p", env["PORT"]]
-    proc = subprocess.Popen(honcho, env=env, cwd=ROOT)
+    # A session of its own: Ctrl-C reaches the launcher, which stops honcho (and, failing that,
+    # its whole process group: `_stop`).
+    proc = subprocess.Popen(honcho, env=env, cwd=ROOT, start_new_session=True)
     try:
         host = "127.0.0.1" if env["HOST"] in ("0.0.0.0", "::") else env["HOST"]
         base = f"http://{host}:{env['PORT']}"
         return _watch(proc, redis, (base, welcome(base, env["METRICS_TOKEN"])))
     except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)
-        return proc.wait()
+        return _stop(proc)
     finally:
         if redis is not None:
             redis.stop()
