@@ -73,9 +73,47 @@ def _score_before(script, submission_id: str, quiz_id: str, user_id: str) -> Non
     assert reply[0] == "applied", reply
 
 
+def paired_score_runs(score, pairs, *, new: str, old: str, jobs: int, rounds: int, pairs_n: int):
+    """Time `score(kind, *job)` for two kinds of score job in the same run: (rates_by, ratios, server).
+
+    In-process batches of `jobs` per kind and round, their order drawn each round (rates_by: jobs/s
+    per kind; ratios: new/old per round); then the Redis time of each script run from SLOWLOG (every
+    command logged), one job of each kind back to back, the order alternating, so the machine's
+    load drift cancels out (server: us per run per kind).
+    """
+    from config.redis.clients import redis_client
+
+    ratios, rates_by = [], {new: [], old: []}
+    for _ in range(rounds):
+        rates = {}
+        for kind in random.sample([new, old], 2):  # the order varies from round to round
+            batch = _accept(pairs, jobs)
+            began = time.perf_counter()
+            for job in batch:
+                score(kind, *job)
+            rates[kind] = jobs / (time.perf_counter() - began)
+            rates_by[kind].append(rates[kind])
+        ratios.append(rates[new] / rates[old])
+    client = redis_client()
+    client.config_set("slowlog-max-len", 100_000)
+    client.config_set("slowlog-log-slower-than", 0)
+    server = {new: [], old: []}
+    batch = _accept(pairs, 2 * pairs_n)
+    for i in range(pairs_n):
+        order = [new, old] if i % 2 == 0 else [old, new]
+        client.slowlog_reset()
+        for kind, job in zip(order, batch[2 * i:2 * i + 2]):
+            score(kind, *job)
+        runs = [e["duration"] for e in client.slowlog_get(1000) if str(e["command"])[:12].find("EVALSHA") >= 0]
+        if len(runs) == 2:
+            for kind, duration in zip(reversed(order), runs):  # SLOWLOG lists the newest first
+                server[kind].append(duration)
+    client.config_set("slowlog-log-slower-than", 10_000)
+    return rates_by, ratios, server
+
+
 def score_job_vs_before(*, quick: bool) -> list[dict]:
     """In-process batches (client-side cost), then per-call Redis time of adjacent pairs (server-side)."""
-    from config.redis.clients import redis_client
     from config.redis.lua import LuaScript
     from leaderboard import encoding, events
     from quizzes.scoring import submission_score
@@ -91,35 +129,8 @@ def score_job_vs_before(*, quick: bool) -> list[dict]:
         else:
             _score_before(before, sid, quiz, user)
 
-    ratios, rates_by = [], {"now": [], "before": []}
-    for _ in range(rounds):
-        rates = {}
-        for kind in random.sample(["now", "before"], 2):  # the order varies from round to round
-            batch = _accept(pairs, jobs)
-            began = time.perf_counter()
-            for job in batch:
-                score(kind, *job)
-            rates[kind] = jobs / (time.perf_counter() - began)
-            rates_by[kind].append(rates[kind])
-        ratios.append(rates["now"] / rates["before"])
-
-    # Redis time of each script run, from SLOWLOG (every command logged), one "now" and one
-    # "before" job back to back, their order alternating: the machine's load drifts cancel out.
-    client = redis_client()
-    client.config_set("slowlog-max-len", 100_000)
-    client.config_set("slowlog-log-slower-than", 0)
-    server = {"now": [], "before": []}
-    batch = _accept(pairs, 2 * pairs_n)
-    for i in range(pairs_n):
-        order = ["now", "before"] if i % 2 == 0 else ["before", "now"]
-        client.slowlog_reset()
-        for kind, job in zip(order, batch[2 * i:2 * i + 2]):
-            score(kind, *job)
-        runs = [e["duration"] for e in client.slowlog_get(1000) if str(e["command"])[:12].find("EVALSHA") >= 0]
-        if len(runs) == 2:
-            for kind, duration in zip(reversed(order), runs):  # SLOWLOG lists the newest first
-                server[kind].append(duration)
-    client.config_set("slowlog-log-slower-than", 10_000)
+    rates_by, ratios, server = paired_score_runs(score, pairs, new="now", old="before", jobs=jobs,
+                                                 rounds=rounds, pairs_n=pairs_n)
     server_now, server_before = statistics.median(server["now"]), statistics.median(server["before"])
     return [
         {"name": "score job with ban/privacy checks, jobs/s", "value": round(statistics.median(rates_by["now"]), 1),
@@ -138,8 +149,10 @@ def erasure_of_1000(*, quick: bool) -> list[dict]:
     from config.redis.clients import redis_client
     from quizzes.scoring import submission_score
 
+    from bench.common import flush_data
+
     client = redis_client()
-    client.flushall()
+    flush_data(client)  # a deliberate reset, not a lost store
     users, quizzes = _seed(1, 50)
     count = 1000
     pairs = iter([(users[0], quizzes[i % len(quizzes)]) for i in range(count)])

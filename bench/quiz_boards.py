@@ -15,14 +15,12 @@ each script run (SLOWLOG), one of each back to back, their order alternating.
 from __future__ import annotations
 
 import argparse
-import random
 import statistics
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.people import _accept, _seed
+from bench.people import _seed, paired_score_runs
 
 BEFORE = Path(__file__).parent / "baseline" / "score_apply_before_issue24.lua"
 
@@ -53,7 +51,6 @@ def _score_before(script, submission_id: str, quiz_id: str, user_id: str) -> Non
 
 def measure(*, quick: bool = False) -> list[dict]:
     """In-process batches (client-side cost), then per-call Redis time of adjacent pairs (server-side)."""
-    from config.redis.clients import redis_client
     from config.redis.lua import LuaScript
     from leaderboard import encoding, events
     from quizzes.scoring import submission_score
@@ -69,33 +66,8 @@ def measure(*, quick: bool = False) -> list[dict]:
         else:
             _score_before(before, sid, quiz, user)
 
-    ratios, rates_by = [], {"with": [], "without": []}
-    for _ in range(rounds):
-        rates = {}
-        for kind in random.sample(["with", "without"], 2):
-            batch = _accept(pairs, jobs)
-            began = time.perf_counter()
-            for job in batch:
-                score(kind, *job)
-            rates[kind] = jobs / (time.perf_counter() - began)
-            rates_by[kind].append(rates[kind])
-        ratios.append(rates["with"] / rates["without"])
-
-    client = redis_client()
-    client.config_set("slowlog-max-len", 100_000)
-    client.config_set("slowlog-log-slower-than", 0)
-    server = {"with": [], "without": []}
-    batch = _accept(pairs, 2 * pairs_n)
-    for i in range(pairs_n):
-        order = ["with", "without"] if i % 2 == 0 else ["without", "with"]
-        client.slowlog_reset()
-        for kind, job in zip(order, batch[2 * i:2 * i + 2]):
-            score(kind, *job)
-        runs = [e["duration"] for e in client.slowlog_get(1000) if str(e["command"])[:12].find("EVALSHA") >= 0]
-        if len(runs) == 2:
-            for kind, duration in zip(reversed(order), runs):  # SLOWLOG lists the newest first
-                server[kind].append(duration)
-    client.config_set("slowlog-log-slower-than", 10_000)
+    rates_by, ratios, server = paired_score_runs(score, pairs, new="with", old="without", jobs=jobs,
+                                                 rounds=rounds, pairs_n=pairs_n)
     server_with, server_without = statistics.median(server["with"]), statistics.median(server["without"])
     return [
         {"name": "score job with the quiz board, jobs/s", "value": round(statistics.median(rates_by["with"]), 1),
